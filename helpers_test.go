@@ -1,0 +1,126 @@
+package rtcstream_test
+
+import (
+	"context"
+	"image"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/rtcstream/rtcstream"
+	"github.com/rtcstream/rtcstream/client"
+	"github.com/rtcstream/rtcstream/media"
+)
+
+// loopback keeps the server's candidates on the loopback interface.
+var loopback = rtcstream.Network{Interfaces: []string{"lo"}, IncludeLoopback: true, DisableMDNS: true}
+
+// serve starts s on a loopback HTTP server and cleans both up.
+func serve(t *testing.T, s *rtcstream.Stream) string {
+	t.Helper()
+	srv := httptest.NewServer(s)
+	t.Cleanup(func() {
+		s.Close()
+		srv.Close()
+	})
+	return srv.URL
+}
+
+// checkLeaks fails the test if goroutines outlive it.
+func checkLeaks(t *testing.T) {
+	t.Helper()
+	t.Cleanup(func() {
+		goleak.VerifyNone(t,
+			goleak.IgnoreCurrent(),
+			goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+			goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
+			goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+		)
+	})
+}
+
+// testContext bounds a networked test.
+func testContext(t *testing.T, d time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// pattern draws a frame whose left half is dark and right half bright,
+// with a bar that moves with i so the encoder sees motion.
+func pattern(w, h, i int) *image.YCbCr {
+	img := media.NewI420(w, h)
+	for y := range h {
+		for x := range w {
+			v := uint8(40)
+			if x >= w/2 {
+				v = 200
+			}
+			if x/8 == (i*3)%(w/8) {
+				v = 120
+			}
+			img.Y[y*img.YStride+x] = v
+		}
+	}
+	for i := range img.Cb {
+		img.Cb[i], img.Cr[i] = 128, 128
+	}
+	return img
+}
+
+// invert is a user handler whose effect is easy to see in pixels.
+func invert(img image.Image) image.Image {
+	yc := img.(*image.YCbCr)
+	for i, v := range yc.Y {
+		yc.Y[i] = 255 - v
+	}
+	return yc
+}
+
+// lumaAt averages the luma in a 5x5 block centred on (x, y).
+func lumaAt(img *image.YCbCr, x, y int) int {
+	sum := 0
+	for dy := -2; dy <= 2; dy++ {
+		for dx := -2; dx <= 2; dx++ {
+			sum += int(img.Y[(y+dy)*img.YStride+x+dx])
+		}
+	}
+	return sum / 25
+}
+
+func dial(t *testing.T, ctx context.Context, url string) *client.Conn {
+	t.Helper()
+	c, err := client.Dial(ctx, url, &client.Options{Loopback: true})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// sendFrames writes n pattern frames at fps from a goroutine; the returned
+// channel is closed when it is done.
+func sendFrames(t *testing.T, ctx context.Context, c *client.Conn, w, h, n, fps int) <-chan struct{} {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Second / time.Duration(fps))
+		defer tick.Stop()
+		for i := range n {
+			if err := c.WriteFrame(pattern(w, h, i), time.Duration(i)*time.Second/time.Duration(fps)); err != nil {
+				t.Errorf("write frame %d: %v", i, err)
+				return
+			}
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return done
+}

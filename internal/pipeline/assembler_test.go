@@ -1,0 +1,259 @@
+package pipeline
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+type packetLog struct{ pkts []rtp.Packet }
+
+func (l *packetLog) WriteRTP(p *rtp.Packet) error {
+	c := rtp.Packet{Header: p.Header, Payload: append([]byte(nil), p.Payload...)}
+	l.pkts = append(l.pkts, c)
+	return nil
+}
+
+// testFrame makes an encoded-looking frame: byte 0 is the VP8 frame tag
+// (bit 0 clear for keyframes), the rest a recognisable pattern.
+func testFrame(i, size int, key bool) []byte {
+	f := make([]byte, size)
+	for j := range f {
+		f[j] = byte(i*31 + j)
+	}
+	f[0] = byte(i) &^ 1
+	if !key {
+		f[0] |= 1
+	}
+	return f
+}
+
+type sent struct {
+	data []byte
+	ts   uint32
+}
+
+func packetize(t *testing.T, frames []sent) []rtp.Packet {
+	t.Helper()
+	var log packetLog
+	p := NewPacketizer(&log, 0)
+	for _, f := range frames {
+		if err := p.WriteFrame(f.data, f.ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return log.pkts
+}
+
+func makeFrames(n int, keyEvery int) []sent {
+	var out []sent
+	for i := range n {
+		size := 500 + (i*977)%6000
+		out = append(out, sent{testFrame(i, size, i%keyEvery == 0), uint32(i * 3000)})
+	}
+	return out
+}
+
+func pushAll(a *Assembler, pkts []rtp.Packet, now time.Time) []sent {
+	var got []sent
+	for _, p := range pkts {
+		a.Push(p.SequenceNumber, p.Timestamp, p.Marker, p.Payload)
+		for {
+			f, ok := a.Pop(now)
+			if !ok {
+				break
+			}
+			got = append(got, sent{append([]byte(nil), f.Data...), f.Timestamp})
+		}
+	}
+	return got
+}
+
+func sameFrames(t *testing.T, got, want []sent) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d frames, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].ts != want[i].ts || !bytes.Equal(got[i].data, want[i].data) {
+			t.Fatalf("frame %d differs (ts %d vs %d, %d vs %d bytes)", i, got[i].ts, want[i].ts, len(got[i].data), len(want[i].data))
+		}
+	}
+}
+
+func TestAssemblerInOrder(t *testing.T) {
+	frames := makeFrames(50, 10)
+	pkts := packetize(t, frames)
+	if len(pkts) <= len(frames) {
+		t.Fatalf("expected fragmentation, got %d packets for %d frames", len(pkts), len(frames))
+	}
+	a := NewAssembler(0)
+	got := pushAll(a, pkts, time.Now())
+	sameFrames(t, got, frames)
+	if a.KeyFrameNeeded() {
+		t.Fatal("keyframe needed after clean stream")
+	}
+}
+
+func TestAssemblerReleasesOnMarker(t *testing.T) {
+	// A frame must come out as soon as its last packet arrives, not when
+	// the next frame starts (the samplebuilder's +1 frame of latency).
+	pkts := packetize(t, makeFrames(1, 1))
+	a := NewAssembler(0)
+	if got := pushAll(a, pkts, time.Now()); len(got) != 1 {
+		t.Fatalf("single frame not released: got %d", len(got))
+	}
+}
+
+func TestAssemblerReorder(t *testing.T) {
+	frames := makeFrames(40, 10)
+	pkts := packetize(t, frames)
+	r := rand.New(rand.NewPCG(1, 2))
+	// Swap neighbours within small windows, as a network might.
+	for i := 0; i+3 < len(pkts); i += 4 {
+		j := i + r.IntN(4)
+		pkts[i], pkts[j] = pkts[j], pkts[i]
+	}
+	got := pushAll(NewAssembler(0), pkts, time.Now())
+	sameFrames(t, got, frames)
+}
+
+func TestAssemblerRetransmissionFillsHole(t *testing.T) {
+	frames := makeFrames(20, 10)
+	pkts := packetize(t, frames)
+	lost := 7
+	late := pkts[lost]
+	pkts = append(pkts[:lost:lost], pkts[lost+1:]...)
+	a := NewAssembler(time.Second)
+	now := time.Now()
+	got := pushAll(a, pkts, now)
+	if len(got) >= len(frames) {
+		t.Fatalf("frames released across a hole: %d", len(got))
+	}
+	// The retransmission arrives within the loss wait: nothing is lost.
+	got = append(got, pushAll(a, []rtp.Packet{late}, now.Add(50*time.Millisecond))...)
+	sameFrames(t, got, frames)
+	if s := a.Stats(); s.Lost != 0 {
+		t.Fatalf("lost = %d, want 0", s.Lost)
+	}
+}
+
+func TestAssemblerLossDropsUntilKeyFrame(t *testing.T) {
+	frames := makeFrames(30, 10) // keyframes at 0, 10, 20
+	pkts := packetize(t, frames)
+	// Drop a packet inside frame 3.
+	var cut int
+	for i, p := range pkts {
+		if p.Timestamp == frames[3].ts && !p.Marker {
+			cut = i
+			break
+		}
+	}
+	pkts = append(pkts[:cut:cut], pkts[cut+1:]...)
+	a := NewAssembler(20 * time.Millisecond)
+	start := time.Now()
+	var got []sent
+	for i, p := range pkts {
+		a.Push(p.SequenceNumber, p.Timestamp, p.Marker, p.Payload)
+		now := start.Add(time.Duration(i) * 5 * time.Millisecond)
+		for {
+			f, ok := a.Pop(now)
+			if !ok {
+				break
+			}
+			got = append(got, sent{append([]byte(nil), f.Data...), f.Timestamp})
+		}
+		if p.Timestamp == frames[9].ts && p.Marker && !a.KeyFrameNeeded() {
+			t.Fatal("KeyFrameNeeded false while waiting for a keyframe after a loss")
+		}
+	}
+	want := append(append([]sent{}, frames[:3]...), frames[10:]...)
+	sameFrames(t, got, want)
+	s := a.Stats()
+	if s.Lost != 1 || s.WaitingForKey == 0 {
+		t.Fatalf("stats = %+v", s)
+	}
+	if a.KeyFrameNeeded() {
+		t.Fatal("still needs a keyframe after one arrived")
+	}
+}
+
+func TestAssemblerWaitsForFirstKeyFrame(t *testing.T) {
+	frames := makeFrames(15, 10)
+	pkts := packetize(t, frames[1:]) // starts with an inter frame
+	a := NewAssembler(0)
+	got := pushAll(a, pkts, time.Now())
+	sameFrames(t, got, frames[10:])
+}
+
+func TestAssemblerIgnoresGarbage(t *testing.T) {
+	a := NewAssembler(0)
+	a.Push(1, 0, true, nil)
+	a.Push(2, 0, true, []byte{0x80})
+	a.Push(3, 0, true, []byte{0x80, 0x80})
+	if _, ok := a.Pop(time.Now()); ok {
+		t.Fatal("frame from garbage")
+	}
+	if a.Stats().Malformed != 3 {
+		t.Fatalf("malformed = %d", a.Stats().Malformed)
+	}
+}
+
+func TestParseVP8Descriptor(t *testing.T) {
+	for _, tc := range []struct {
+		in    []byte
+		start bool
+		n     int
+	}{
+		{[]byte{0x10, 9}, true, 1},
+		{[]byte{0x00, 9}, false, 1},
+		{[]byte{0x90, 0x80, 0x81, 0x02, 9}, true, 4},       // 15-bit picture ID
+		{[]byte{0x90, 0x80, 0x01, 9}, true, 3},             // 7-bit picture ID
+		{[]byte{0x90, 0xe0, 0x81, 0x02, 7, 5, 9}, true, 6}, // + TL0PICIDX + TID
+		{[]byte{0x11, 9}, false, 1},                        // S=1 but partition 1
+	} {
+		d, err := parseVP8(tc.in)
+		if err != nil {
+			t.Fatalf("%x: %v", tc.in, err)
+		}
+		if d.start != tc.start || len(d.payload) != len(tc.in)-tc.n {
+			t.Fatalf("%x: start=%v payload=%d", tc.in, d.start, len(d.payload))
+		}
+	}
+}
+
+func FuzzAssembler(f *testing.F) {
+	f.Add([]byte{0x10, 1, 2, 3}, uint16(5), true)
+	f.Fuzz(func(t *testing.T, payload []byte, seq uint16, marker bool) {
+		a := NewAssembler(0)
+		for i := range 3 {
+			a.Push(seq+uint16(i), 0, marker, payload)
+			a.Pop(time.Now())
+		}
+	})
+}
+
+func BenchmarkAssembler(b *testing.B) {
+	var log packetLog
+	p := NewPacketizer(&log, 0)
+	frame := testFrame(0, 4200, true)
+	if err := p.WriteFrame(frame, 0); err != nil {
+		b.Fatal(err)
+	}
+	a := NewAssembler(0)
+	now := time.Now()
+	b.ReportAllocs()
+	var seq uint16
+	for b.Loop() {
+		for _, pk := range log.pkts {
+			a.Push(seq, pk.Timestamp, pk.Marker, pk.Payload)
+			seq++
+		}
+		if _, ok := a.Pop(now); !ok {
+			b.Fatal("no frame")
+		}
+	}
+}

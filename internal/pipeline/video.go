@@ -1,0 +1,327 @@
+// Package pipeline is the per-session frame path of rtcstream:
+// RTP -> frame assembler -> decoder -> latest-frame slot -> handler
+// -> encoder -> packetizer -> RTP. It knows nothing of pion's peer
+// connection; internal/peer feeds it packets and gives it a track to write.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rtcstream/rtcstream/codec"
+	"github.com/rtcstream/rtcstream/media"
+)
+
+// VideoHandler processes one frame. in is owned by the call: the handler may
+// read and write it, and may return it. It must not keep in after it
+// returns. A returned image is read only until the next call.
+type VideoHandler func(ctx context.Context, in *image.YCbCr, pts time.Duration) (image.Image, error)
+
+// VideoConfig wires a Video pipeline. Handler, NewEncoder, NewDecoder and
+// Out are required.
+type VideoConfig struct {
+	Handler    VideoHandler
+	NewEncoder func() (codec.VideoEncoder, error)
+	NewDecoder func() (codec.VideoDecoder, error)
+	Out        RTPWriter
+
+	// RequestKeyFrame asks the sender for a keyframe (a PLI). The
+	// pipeline rate-limits its calls to one per KeyFrameInterval.
+	RequestKeyFrame func()
+	// KeyFrameInterval is the least time between two RequestKeyFrame
+	// calls; 0 means 250 ms.
+	KeyFrameInterval time.Duration
+
+	// OnHandlerError is told of every handler error or panic (as a
+	// *HandlerError). It is called from the handler goroutine and must not
+	// block. When it returns true the pipeline stops; otherwise the input
+	// frame is sent on unprocessed so the video never freezes.
+	OnHandlerError func(err error) (stop bool)
+
+	// LossWait is how long a missing packet is waited for; 0 means
+	// DefaultLossWait.
+	LossWait time.Duration
+	// MTU is the largest RTP payload sent; 0 means DefaultMTU.
+	MTU int
+}
+
+// HandlerError is a handler's error or recovered panic.
+type HandlerError struct {
+	Err   error
+	Panic bool
+	Stack []byte // set for panics
+}
+
+func (e *HandlerError) Error() string {
+	if e.Panic {
+		return "handler panicked: " + e.Err.Error()
+	}
+	return "handler failed: " + e.Err.Error()
+}
+
+func (e *HandlerError) Unwrap() error { return e.Err }
+
+// VideoStats counts a pipeline's frames. All fields are cumulative.
+type VideoStats struct {
+	Assembler      AssemblerStats
+	Decoded        uint64 // frames decoded
+	DecodeErrors   uint64
+	DroppedStale   uint64 // decoded frames replaced in the slot before the handler took them
+	Handled        uint64 // handler calls that returned a frame
+	HandlerErrors  uint64
+	Encoded        uint64
+	EncodeErrors   uint64
+	KeyFramesAsked uint64 // PLIs sent
+}
+
+// Video is one session's video frame path. PushRTP is called from the
+// track's read goroutine; Run runs the handler goroutine. All other methods
+// are safe for concurrent use.
+type Video struct {
+	cfg    VideoConfig
+	dec    codec.VideoDecoder
+	asm    *Assembler
+	slot   *latest
+	pack   *Packetizer
+	forced atomic.Bool // a keyframe was asked for before the encoder existed
+
+	firstTS  uint32
+	haveTS   bool
+	lastPLI  time.Time
+	inMu     sync.Mutex // serialises PushRTP
+	enc      codec.VideoEncoder
+	encMu    sync.Mutex // guards enc against ForceKeyFrame
+	encBuf   []byte
+	convBuf  *image.YCbCr
+	closed   atomic.Bool
+	decoded  atomic.Uint64
+	decErrs  atomic.Uint64
+	handled  atomic.Uint64
+	hErrs    atomic.Uint64
+	encoded  atomic.Uint64
+	encErrs  atomic.Uint64
+	plis     atomic.Uint64
+	asmStats atomic.Pointer[AssemblerStats]
+}
+
+// NewVideo builds a pipeline and its decoder. The encoder is made on the
+// first frame, sized from the handler's output.
+func NewVideo(cfg VideoConfig) (*Video, error) {
+	if cfg.Handler == nil || cfg.NewEncoder == nil || cfg.NewDecoder == nil || cfg.Out == nil {
+		return nil, errors.New("pipeline: VideoConfig needs Handler, NewEncoder, NewDecoder and Out")
+	}
+	if cfg.KeyFrameInterval <= 0 {
+		cfg.KeyFrameInterval = 250 * time.Millisecond
+	}
+	dec, err := cfg.NewDecoder()
+	if err != nil {
+		return nil, err
+	}
+	v := &Video{
+		cfg:  cfg,
+		dec:  dec,
+		asm:  NewAssembler(cfg.LossWait),
+		slot: newLatest(),
+		pack: NewPacketizer(cfg.Out, cfg.MTU),
+	}
+	v.asmStats.Store(&AssemblerStats{})
+	return v, nil
+}
+
+// PushRTP feeds one received RTP packet. Complete frames are decoded at
+// once (VP8 needs every frame for its references) and the newest waits for
+// the handler. payload may be reused after the call.
+func (v *Video) PushRTP(seq uint16, ts uint32, marker bool, payload []byte, now time.Time) {
+	v.inMu.Lock()
+	defer v.inMu.Unlock()
+	if v.closed.Load() {
+		return
+	}
+	v.asm.Push(seq, ts, marker, payload)
+	for {
+		f, ok := v.asm.Pop(now)
+		if !ok {
+			break
+		}
+		v.decode(f, now)
+	}
+	if v.asm.KeyFrameNeeded() {
+		v.askKeyFrame(now)
+	}
+	s := v.asm.Stats()
+	v.asmStats.Store(&s)
+}
+
+func (v *Video) askKeyFrame(now time.Time) {
+	if v.cfg.RequestKeyFrame == nil || now.Sub(v.lastPLI) < v.cfg.KeyFrameInterval {
+		return
+	}
+	v.lastPLI = now
+	v.plis.Add(1)
+	v.cfg.RequestKeyFrame()
+}
+
+func (v *Video) decode(f Frame, now time.Time) {
+	buf := v.slot.get()
+	img, err := v.dec.Decode(buf.img, f.Data)
+	if err != nil || img == nil {
+		if err != nil {
+			v.decErrs.Add(1)
+		}
+		v.slot.release(buf)
+		return
+	}
+	if !v.haveTS {
+		v.firstTS, v.haveTS = f.Timestamp, true
+	}
+	buf.img = img
+	buf.rtp = f.Timestamp
+	buf.pts = time.Duration(f.Timestamp-v.firstTS) * time.Second / 90000
+	buf.at = now
+	v.decoded.Add(1)
+	v.slot.put(buf)
+}
+
+// ForceKeyFrame makes the next sent frame a keyframe (the browser sent a
+// PLI or FIR).
+func (v *Video) ForceKeyFrame() {
+	v.encMu.Lock()
+	defer v.encMu.Unlock()
+	if v.enc != nil {
+		v.enc.RequestKeyFrame()
+		return
+	}
+	v.forced.Store(true)
+}
+
+// SetBitrate changes the encoder's target bitrate in place.
+func (v *Video) SetBitrate(bps int) error {
+	v.encMu.Lock()
+	defer v.encMu.Unlock()
+	if v.enc == nil {
+		return nil
+	}
+	return v.enc.SetBitrate(bps)
+}
+
+// Run calls the handler on the newest frame, encodes and sends what it
+// returns, until ctx ends, the handler error policy stops it, or sending
+// fails. It returns nil when ctx ended, else the reason it stopped.
+func (v *Video) Run(ctx context.Context) error {
+	for {
+		f := v.slot.take(ctx)
+		if f == nil {
+			return nil
+		}
+		err := v.process(ctx, f)
+		v.slot.release(f)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (v *Video) process(ctx context.Context, f *pooledFrame) error {
+	out, herr := v.call(ctx, f)
+	if herr != nil {
+		v.hErrs.Add(1)
+		if v.cfg.OnHandlerError != nil && v.cfg.OnHandlerError(herr) {
+			return herr
+		}
+		out = f.img // keep the video moving
+	} else {
+		v.handled.Add(1)
+	}
+	if out == nil {
+		return nil // the handler chose to send nothing for this frame
+	}
+	img := media.ToI420(v.convBuf, out)
+	if img != out {
+		v.convBuf = img
+	}
+	if err := v.encode(img, f); err != nil {
+		v.encErrs.Add(1)
+		return err
+	}
+	return nil
+}
+
+// call runs the handler, turning a panic into a *HandlerError.
+func (v *Video) call(ctx context.Context, f *pooledFrame) (out image.Image, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			perr, ok := r.(error)
+			if !ok {
+				perr = fmt.Errorf("%v", r)
+			}
+			out, err = nil, &HandlerError{Err: perr, Panic: true, Stack: debug.Stack()}
+		}
+	}()
+	out, err = v.cfg.Handler(ctx, f.img, f.pts)
+	if err != nil {
+		return nil, &HandlerError{Err: err}
+	}
+	return out, nil
+}
+
+func (v *Video) encode(img *image.YCbCr, f *pooledFrame) error {
+	v.encMu.Lock()
+	if v.enc == nil {
+		enc, err := v.cfg.NewEncoder()
+		if err != nil {
+			v.encMu.Unlock()
+			return fmt.Errorf("pipeline: new encoder: %w", err)
+		}
+		v.enc = enc
+		v.forced.Store(false) // a new encoder starts with a keyframe
+	}
+	enc := v.enc
+	v.encMu.Unlock()
+	var err error
+	v.encBuf, _, err = enc.Encode(v.encBuf[:0], img, f.pts)
+	if err != nil {
+		return fmt.Errorf("pipeline: encode: %w", err)
+	}
+	if len(v.encBuf) == 0 {
+		return nil // the encoder dropped the frame (rate control)
+	}
+	v.encoded.Add(1)
+	return v.pack.WriteFrame(v.encBuf, f.rtp)
+}
+
+// Stats returns the counters so far.
+func (v *Video) Stats() VideoStats {
+	return VideoStats{
+		Assembler:      *v.asmStats.Load(),
+		Decoded:        v.decoded.Load(),
+		DecodeErrors:   v.decErrs.Load(),
+		DroppedStale:   v.slot.droppedCount(),
+		Handled:        v.handled.Load(),
+		HandlerErrors:  v.hErrs.Load(),
+		Encoded:        v.encoded.Load(),
+		EncodeErrors:   v.encErrs.Load(),
+		KeyFramesAsked: v.plis.Load(),
+	}
+}
+
+// Close frees the codecs. Call it after Run has returned; it is idempotent.
+func (v *Video) Close() error {
+	if v.closed.Swap(true) {
+		return nil
+	}
+	v.inMu.Lock()
+	err := v.dec.Close()
+	v.inMu.Unlock()
+	v.encMu.Lock()
+	if v.enc != nil {
+		err = errors.Join(err, v.enc.Close())
+	}
+	v.encMu.Unlock()
+	return err
+}

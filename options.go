@@ -1,0 +1,103 @@
+package rtcstream
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Options configure a Stream. The zero value is ready to use; every field's
+// comment gives its default.
+type Options struct {
+	// Title is the page's title and heading. Default "rtcstream".
+	Title string
+	// Label is shown above the stream component. Default: none.
+	Label string
+	// NoMirror turns off mirroring of the local camera preview (gradio's
+	// mirror_webcam=False). The preview is mirrored by default; the
+	// stream sent to the handler never is.
+	NoMirror bool
+
+	// MaxSessions caps concurrent sessions; further offers get 503 with a
+	// Retry-After header. Default 0: no cap.
+	MaxSessions int
+	// OnHandlerError says what a session does when the handler fails or
+	// panics. Default ContinueOnError.
+	OnHandlerError ErrorPolicy
+
+	// VideoBitrate is the encoder's target, in bits per second. Default
+	// 1 Mbps.
+	VideoBitrate int
+
+	// RTCConfiguration holds the ICE servers (STUN, TURN) and transport
+	// policy for the server's peer connections. Default: none, which
+	// works where the browser can reach the server's addresses directly.
+	RTCConfiguration *RTCConfiguration
+	// Network restricts and rewrites the server's ICE candidates.
+	Network Network
+
+	// MaxBodyBytes caps a signalling request body. Default 64 KiB.
+	MaxBodyBytes int64
+	// NegotiationTimeout bounds answering one offer, ICE gathering
+	// included. Default 10 s.
+	NegotiationTimeout time.Duration
+
+	// Logger receives the Stream's logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// RTCConfiguration is the part of the WebRTC configuration users set, as in
+// the browser's RTCConfiguration.
+type RTCConfiguration struct {
+	ICEServers []ICEServer `json:"iceServers,omitempty"`
+	// ICETransportPolicy is "all" (default) or "relay" (TURN only).
+	ICETransportPolicy string `json:"iceTransportPolicy,omitempty"`
+}
+
+// ICEServer is a STUN or TURN server.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// Network restricts and rewrites the server's ICE candidates. The zero
+// value gathers on every interface except loopback.
+type Network struct {
+	// Interfaces, when not empty, limits candidates to these interfaces.
+	Interfaces []string
+	// IncludeLoopback adds loopback candidates: needed when the browser
+	// and server share a machine with no other network (tests, a laptop
+	// offline).
+	IncludeLoopback bool
+	// UDPPortMin and UDPPortMax bound the UDP ports used (a firewall
+	// opening). Default: any.
+	UDPPortMin, UDPPortMax uint16
+	// PublicIPs are announced in place of the local addresses, for a
+	// server behind 1:1 NAT (clouds, Docker).
+	PublicIPs []string
+	// DisableMDNS stops resolving the browser's .local candidates.
+	DisableMDNS bool
+}
+
+func (o *Options) withDefaults() Options {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if c.Title == "" {
+		c.Title = "rtcstream"
+	}
+	if c.VideoBitrate <= 0 {
+		c.VideoBitrate = 1_000_000
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 64 << 10
+	}
+	if c.NegotiationTimeout <= 0 {
+		c.NegotiationTimeout = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}

@@ -1,0 +1,230 @@
+package rtcstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/rtcstream/rtcstream/internal/peer"
+)
+
+// Signalling, wire-compatible with fastrtc:
+//
+//	POST /webrtc/offer {"sdp", "type": "offer", "webrtc_id"}
+//	  -> 200 {"sdp", "type": "answer", "webrtc_id", "token"}
+//	POST /webrtc/offer {"type": "ice-candidate", "candidate": {...}, "webrtc_id", "token"}
+//	  -> 200 {"status": "success"}
+//	POST /webrtc/stop {"webrtc_id", "token"}
+//	  -> 200 {"status": "stopped"}
+//
+// Unlike fastrtc, every failure is a real HTTP status with a JSON body
+// {"error": code, "message": text}, and the token the answer carries is
+// required by every later request about the session.
+
+// retryAfterSeconds is the Retry-After sent with 503 replies.
+const retryAfterSeconds = 5
+
+type signalRequest struct {
+	Type      string                   `json:"type"`
+	SDP       string                   `json:"sdp"`
+	WebRTCID  string                   `json:"webrtc_id"`
+	Token     string                   `json:"token"`
+	Candidate *webrtc.ICECandidateInit `json:"candidate"`
+}
+
+type answerReply struct {
+	SDP      string `json:"sdp"`
+	Type     string `json:"type"`
+	WebRTCID string `json:"webrtc_id"`
+	Token    string `json:"token"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	if e.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+	}
+	writeJSON(w, e.status, map[string]string{"error": e.code, "message": e.message})
+}
+
+// readRequest reads and decodes a signalling body within the size limit.
+func (s *Stream) readRequest(w http.ResponseWriter, r *http.Request) (*signalRequest, *apiError) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &apiError{http.StatusRequestEntityTooLarge, "body_too_large",
+				"the request body is over " + strconv.FormatInt(tooBig.Limit, 10) + " bytes"}
+		}
+		return nil, &apiError{http.StatusBadRequest, "bad_request", "could not read the request body: " + err.Error()}
+	}
+	var req signalRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, &apiError{http.StatusBadRequest, "bad_json", "the body is not valid JSON: " + err.Error()}
+	}
+	return &req, nil
+}
+
+func (s *Stream) handleOffer(w http.ResponseWriter, r *http.Request) {
+	req, aerr := s.readRequest(w, r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	switch req.Type {
+	case "offer":
+		reply, aerr := s.offer(r.Context(), req)
+		if aerr != nil {
+			writeError(w, aerr)
+			return
+		}
+		writeJSON(w, http.StatusOK, reply)
+	case "ice-candidate":
+		if aerr := s.candidate(req); aerr != nil {
+			writeError(w, aerr)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "success"})
+	case "":
+		writeError(w, &apiError{http.StatusBadRequest, "not_offer", `the body has no "type"; want "offer" or "ice-candidate"`})
+	default:
+		writeError(w, &apiError{http.StatusBadRequest, "not_offer", `"type" is "` + req.Type + `"; want "offer" or "ice-candidate"`})
+	}
+}
+
+func (s *Stream) offer(ctx context.Context, req *signalRequest) (*answerReply, *apiError) {
+	if req.SDP == "" {
+		return nil, &apiError{http.StatusBadRequest, "invalid_sdp", `the offer has no "sdp"`}
+	}
+	if err := peer.CheckOffer(req.SDP, true); err != nil {
+		switch {
+		case errors.Is(err, peer.ErrNoVideoCodec):
+			return nil, &apiError{http.StatusBadRequest, "unsupported_codec", "the offer's video section has no VP8; rtcstream streams VP8"}
+		case errors.Is(err, peer.ErrNoVideo):
+			return nil, &apiError{http.StatusBadRequest, "no_video", "the offer has no video section"}
+		}
+		return nil, &apiError{http.StatusBadRequest, "invalid_sdp", err.Error()}
+	}
+	if req.WebRTCID == "" {
+		req.WebRTCID = newToken()
+	}
+	ss, aerr := s.reserve(req.WebRTCID)
+	if aerr != nil {
+		return nil, aerr
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.NegotiationTimeout)
+	defer cancel()
+	answer, err := ss.answer(ctx, req.SDP)
+	if err != nil {
+		s.release(ss)
+		if errors.Is(err, peer.ErrInvalidSDP) {
+			return nil, &apiError{http.StatusBadRequest, "invalid_sdp", err.Error()}
+		}
+		s.opts.Logger.Error("negotiation failed", "session", ss.id, "err", err)
+		return nil, &apiError{http.StatusInternalServerError, "negotiation_failed", err.Error()}
+	}
+	go ss.run()
+	return &answerReply{SDP: answer, Type: "answer", WebRTCID: ss.id, Token: ss.token}, nil
+}
+
+// reserve registers a new session for id, enforcing the session cap.
+func (s *Stream) reserve(id string) (*session, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return nil, &apiError{http.StatusServiceUnavailable, "shutting_down", "the server is shutting down"}
+	case s.byID[id] != nil:
+		return nil, &apiError{http.StatusConflict, "duplicate_session", "a session with this webrtc_id is already running"}
+	case s.opts.MaxSessions > 0 && len(s.byToken) >= s.opts.MaxSessions:
+		return nil, &apiError{http.StatusServiceUnavailable, "too_many_sessions",
+			"the server is at its limit of " + strconv.Itoa(s.opts.MaxSessions) + " sessions; try again shortly"}
+	}
+	ss, err := s.newSession(id)
+	if err != nil {
+		return nil, &apiError{http.StatusInternalServerError, "session_failed", err.Error()}
+	}
+	s.byToken[ss.token] = ss
+	s.byID[id] = ss
+	s.sessions.Add(1)
+	return ss, nil
+}
+
+// release undoes reserve for a session that never ran.
+func (s *Stream) release(ss *session) {
+	ss.cancel()
+	_ = ss.video.Close()
+	s.forget(ss)
+	s.sessions.Done()
+}
+
+func (s *Stream) forget(ss *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byToken[ss.token] == ss {
+		delete(s.byToken, ss.token)
+	}
+	if s.byID[ss.id] == ss {
+		delete(s.byID, ss.id)
+	}
+}
+
+// lookup finds a session by its token; the webrtc_id must match when given.
+func (s *Stream) lookup(req *signalRequest) (*session, *apiError) {
+	s.mu.Lock()
+	ss := s.byToken[req.Token]
+	s.mu.Unlock()
+	if req.Token == "" || ss == nil || (req.WebRTCID != "" && req.WebRTCID != ss.id) {
+		return nil, &apiError{http.StatusNotFound, "unknown_session", "no session has this webrtc_id and token; it may have ended"}
+	}
+	return ss, nil
+}
+
+func (s *Stream) candidate(req *signalRequest) *apiError {
+	ss, aerr := s.lookup(req)
+	if aerr != nil {
+		return aerr
+	}
+	if req.Candidate == nil {
+		return &apiError{http.StatusBadRequest, "invalid_candidate", `the request has no "candidate"`}
+	}
+	if req.Candidate.Candidate == "" {
+		return nil // end-of-candidates
+	}
+	c := ss.conn.Load()
+	if c == nil {
+		return &apiError{http.StatusConflict, "not_ready", "the session is not negotiated yet"}
+	}
+	if err := c.AddICECandidate(*req.Candidate); err != nil {
+		return &apiError{http.StatusBadRequest, "invalid_candidate", err.Error()}
+	}
+	return nil
+}
+
+func (s *Stream) handleStop(w http.ResponseWriter, r *http.Request) {
+	req, aerr := s.readRequest(w, r)
+	if aerr == nil {
+		var ss *session
+		if ss, aerr = s.lookup(req); aerr == nil {
+			ss.end(endClientStop, nil)
+			writeJSON(w, http.StatusOK, map[string]string{"status": "stopped"})
+			return
+		}
+	}
+	writeError(w, aerr)
+}
+
+func (s *Stream) handleUnknownRoute(w http.ResponseWriter, r *http.Request) {
+	writeError(w, &apiError{http.StatusNotFound, "not_found", r.Method + " " + r.URL.Path + " is not a signalling route"})
+}
