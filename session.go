@@ -100,11 +100,9 @@ func (s *Stream) newSession(id string) (*session, error) {
 	ss.log = s.opts.Logger.With("session", id)
 	bitrate := s.opts.VideoBitrate
 	v, err := pipeline.NewVideo(pipeline.VideoConfig{
-		Handler: s.video,
-		NewEncoder: func() (codec.VideoEncoder, error) {
-			return vpx.NewEncoder(vpx.EncoderConfig{BitRate: bitrate})
-		},
-		NewDecoder:      func() (codec.VideoDecoder, error) { return vpx.NewDecoder() },
+		Handler:         s.video,
+		NewEncoder:      func() (codec.VideoEncoder, error) { return newVP8Encoder(bitrate) },
+		NewDecoder:      newVP8Decoder,
 		Out:             trackWriter{ss},
 		RequestKeyFrame: ss.requestKeyFrame,
 		OnHandlerError:  ss.handlerError,
@@ -115,6 +113,24 @@ func (s *Stream) newSession(id string) (*session, error) {
 	}
 	ss.video = v
 	return ss, nil
+}
+
+// newVP8Encoder and newVP8Decoder keep a failed constructor's nil pointer
+// from becoming a non-nil interface.
+func newVP8Encoder(bitrate int) (codec.VideoEncoder, error) {
+	e, err := vpx.NewEncoder(vpx.EncoderConfig{BitRate: bitrate})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func newVP8Decoder() (codec.VideoDecoder, error) {
+	d, err := vpx.NewDecoder()
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // trackWriter sends the pipeline's packets on the session's video track.
@@ -196,6 +212,7 @@ wait:
 			msg["message"] = err.Error()
 		}
 		ss.send(msg)
+		conn.Flush(500 * time.Millisecond)
 	}
 	ss.cancel()
 	if !runDone {

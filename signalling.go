@@ -226,5 +226,11 @@ func (s *Stream) handleStop(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Stream) handleUnknownRoute(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/webrtc/offer", "/webrtc/stop":
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, &apiError{http.StatusMethodNotAllowed, "method_not_allowed", r.URL.Path + " takes POST"})
+		return
+	}
 	writeError(w, &apiError{http.StatusNotFound, "not_found", r.Method + " " + r.URL.Path + " is not a signalling route"})
 }

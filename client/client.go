@@ -57,6 +57,8 @@ type Frame struct {
 	RTPTimestamp uint32
 	// Received is when the last packet of the frame arrived.
 	Received time.Time
+	// KeyFrame reports whether the frame was a keyframe.
+	KeyFrame bool
 }
 
 // Message is a control message from the server, such as
@@ -330,7 +332,7 @@ func (c *Conn) readVideo(t *webrtc.TrackRemote) {
 				continue
 			}
 			select {
-			case c.frames <- Frame{Image: img, RTPTimestamp: f.Timestamp, Received: now}:
+			case c.frames <- Frame{Image: img, RTPTimestamp: f.Timestamp, Received: now, KeyFrame: f.KeyFrame}:
 			default:
 				c.dropped.Add(1)
 			}
@@ -394,13 +396,21 @@ func (c *Conn) ReadFrame(ctx context.Context) (Frame, error) {
 	}
 }
 
-// ReadMessage returns the next control message from the server.
+// ReadMessage returns the next control message from the server. Messages
+// that arrived before the connection closed are still returned.
 func (c *Conn) ReadMessage(ctx context.Context) (Message, error) {
 	select {
 	case m := <-c.messages:
 		return m, nil
 	case <-ctx.Done():
 		return Message{}, ctx.Err()
+	case <-c.failed:
+		select {
+		case m := <-c.messages:
+			return m, nil
+		default:
+			return Message{}, errors.New("rtcstream client: connection closed")
+		}
 	}
 }
 

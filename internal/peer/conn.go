@@ -286,6 +286,27 @@ func (c *Conn) Send(msg []byte) bool {
 	return dc.SendText(string(msg)) == nil
 }
 
+// Flush waits, up to timeout, until the control messages sent so far have
+// left the send buffer, so a message sent just before Close is delivered.
+func (c *Conn) Flush(timeout time.Duration) {
+	c.mu.Lock()
+	dc := c.dc
+	c.mu.Unlock()
+	if dc == nil || dc.ReadyState() != webrtc.DataChannelStateOpen {
+		return
+	}
+	deadline := time.Now().Add(timeout)
+	for dc.BufferedAmount() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Closing the channel resets its SCTP stream, which the peer sees only
+	// after the data before it; wait (bounded) for that to finish.
+	_ = dc.Close()
+	for dc.ReadyState() != webrtc.DataChannelStateClosed && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // Connected is closed once ICE and DTLS have connected.
 func (c *Conn) Connected() <-chan struct{} { return c.connected }
 

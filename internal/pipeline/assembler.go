@@ -6,6 +6,10 @@ import "time"
 // missing one: about 100 frames of 640x480 video at 1 Mbps.
 const ringSize = 512
 
+// maxPacket is the usual largest RTP payload; a slot's buffer starts at
+// this size so it never grows on a normal stream.
+const maxPacket = 1500
+
 // DefaultLossWait is how long the assembler waits for a missing packet (a
 // NACK round trip) before it gives the frame up.
 const DefaultLossWait = 100 * time.Millisecond
@@ -107,6 +111,9 @@ func (a *Assembler) Push(seq uint16, ts uint32, marker bool, payload []byte) {
 		return // duplicate (a retransmission that raced the original)
 	}
 	s.seq, s.valid, s.start, s.marker, s.ts = seq, true, d.start, marker, ts
+	if s.data == nil {
+		s.data = make([]byte, 0, maxPacket)
+	}
 	s.data = append(s.data[:0], d.payload...)
 	if int16(seq-a.newest) > 0 {
 		a.newest = seq

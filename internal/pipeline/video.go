@@ -91,23 +91,22 @@ type Video struct {
 	pack   *Packetizer
 	forced atomic.Bool // a keyframe was asked for before the encoder existed
 
-	firstTS  uint32
-	haveTS   bool
-	lastPLI  time.Time
-	inMu     sync.Mutex // serialises PushRTP
-	enc      codec.VideoEncoder
-	encMu    sync.Mutex // guards enc against ForceKeyFrame
-	encBuf   []byte
-	convBuf  *image.YCbCr
-	closed   atomic.Bool
-	decoded  atomic.Uint64
-	decErrs  atomic.Uint64
-	handled  atomic.Uint64
-	hErrs    atomic.Uint64
-	encoded  atomic.Uint64
-	encErrs  atomic.Uint64
-	plis     atomic.Uint64
-	asmStats atomic.Pointer[AssemblerStats]
+	firstTS uint32
+	haveTS  bool
+	lastPLI time.Time
+	inMu    sync.Mutex // serialises PushRTP
+	enc     codec.VideoEncoder
+	encMu   sync.Mutex // guards enc against ForceKeyFrame
+	encBuf  []byte
+	convBuf *image.YCbCr
+	closed  atomic.Bool
+	decoded atomic.Uint64
+	decErrs atomic.Uint64
+	handled atomic.Uint64
+	hErrs   atomic.Uint64
+	encoded atomic.Uint64
+	encErrs atomic.Uint64
+	plis    atomic.Uint64
 }
 
 // NewVideo builds a pipeline and its decoder. The encoder is made on the
@@ -130,7 +129,6 @@ func NewVideo(cfg VideoConfig) (*Video, error) {
 		slot: newLatest(),
 		pack: NewPacketizer(cfg.Out, cfg.MTU),
 	}
-	v.asmStats.Store(&AssemblerStats{})
 	return v, nil
 }
 
@@ -154,8 +152,6 @@ func (v *Video) PushRTP(seq uint16, ts uint32, marker bool, payload []byte, now 
 	if v.asm.KeyFrameNeeded() {
 		v.askKeyFrame(now)
 	}
-	s := v.asm.Stats()
-	v.asmStats.Store(&s)
 }
 
 func (v *Video) askKeyFrame(now time.Time) {
@@ -297,8 +293,11 @@ func (v *Video) encode(img *image.YCbCr, f *pooledFrame) error {
 
 // Stats returns the counters so far.
 func (v *Video) Stats() VideoStats {
+	v.inMu.Lock()
+	asm := v.asm.Stats()
+	v.inMu.Unlock()
 	return VideoStats{
-		Assembler:      *v.asmStats.Load(),
+		Assembler:      asm,
 		Decoded:        v.decoded.Load(),
 		DecodeErrors:   v.decErrs.Load(),
 		DroppedStale:   v.slot.droppedCount(),

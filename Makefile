@@ -1,0 +1,27 @@
+# rtcstream: `make demo` serves the default demo, `make test` runs every test.
+# Both install the system packages they need first (scripts/install-deps.sh).
+
+ADDR ?= :7860
+DEMO ?=
+GO ?= go
+
+.PHONY: demo test deps bench vet
+
+demo:
+	@NEED_BROWSER=0 ./scripts/install-deps.sh
+	$(GO) run ./cmd/rtcstream demo -addr $(ADDR) $(DEMO)
+
+deps:
+	@./scripts/install-deps.sh
+
+vet: deps
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) build ./...
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed on the files above"; exit 1; }
+
+# The browser tests must really run here: a missing Chromium fails them.
+test: vet
+	RTCSTREAM_REQUIRE_BROWSER=1 $(GO) test -race -count=1 -timeout 30m ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/pipeline ./codec/... ./media

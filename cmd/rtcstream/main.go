@@ -1,0 +1,115 @@
+// Command rtcstream runs rtcstream's demos.
+//
+//	rtcstream demo [-addr :7860] [NAME]
+//
+// NAME is one of the demos listed by `rtcstream demo -list`; the default
+// is the first.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rtcstream/rtcstream"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "rtcstream:", err)
+		os.Exit(2)
+	}
+}
+
+const usage = `usage: rtcstream <command> [flags]
+
+commands:
+  demo [-addr :7860] [-list] [NAME]   serve a demo stream in the browser
+`
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "demo":
+		return demo(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func demo(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", ":7860", "address to serve on")
+	list := fs.Bool("list", false, "list the demos and exit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *list {
+		for _, d := range demos {
+			fmt.Fprintf(stdout, "%-10s %s\n", d.name, d.about)
+		}
+		return nil
+	}
+	d := demos[0]
+	if fs.NArg() > 0 {
+		var ok bool
+		if d, ok = findDemo(fs.Arg(0)); !ok {
+			return fmt.Errorf("no demo named %q (rtcstream demo -list shows them)", fs.Arg(0))
+		}
+	}
+	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, d.handler, &rtcstream.Options{
+		Title: d.title,
+		Label: d.about,
+	})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shut)
+	}()
+	slog.Info("serving demo", "demo", d.name, "url", pageURL(ln.Addr()))
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// pageURL is the URL to open for a listener's address.
+func pageURL(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		if ok {
+			return fmt.Sprintf("http://localhost:%d/", tcp.Port)
+		}
+		return "http://" + a.String() + "/"
+	}
+	return "http://" + tcp.String() + "/"
+}
