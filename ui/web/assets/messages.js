@@ -1,0 +1,58 @@
+// @ts-check
+/**
+ * @file Messages from the server on the "rtcstream" data channel.
+ *
+ * Every message is a JSON object with a "type". parseServerMessage is the one
+ * place that reads them; add new types (inputs, outputs, countdown, ...) to
+ * its switch and to the ServerMessage union.
+ */
+
+/**
+ * @typedef {{type: "error", message: string}} ErrorMessage
+ *   An error the server reports; the stream may go on.
+ * @typedef {{type: "warning", message: string}} WarningMessage
+ *   Something a person should know; not fatal.
+ * @typedef {{type: "end", reason: string, error: boolean}} EndMessage
+ *   The server ended the session. error is true when it ended because of a failure.
+ * @typedef {{type: "log", data: any}} LogMessage
+ *   Diagnostics; ignored by the element.
+ * @typedef {{type: "unknown", raw: any}} UnknownMessage
+ *   A message this version does not know; ignored.
+ * @typedef {ErrorMessage | WarningMessage | EndMessage | LogMessage | UnknownMessage} ServerMessage
+ */
+
+/**
+ * Reads a data channel message.
+ * @param {string | ArrayBuffer | Blob} data the MessageEvent's data
+ * @returns {ServerMessage | null} null when the message is not a JSON object
+ */
+export function parseServerMessage(data) {
+  if (typeof data !== "string") return null;
+  let msg;
+  try {
+    msg = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  if (!msg || typeof msg !== "object" || typeof msg.type !== "string") return null;
+  const text = (/** @type {unknown} */ v) => (typeof v === "string" ? v : v == null ? "" : String(v));
+  switch (msg.type) {
+    case "error":
+      return { type: "error", message: text(msg.message) || "The server reported an error." };
+    case "warning":
+      return { type: "warning", message: text(msg.message) };
+    case "end": {
+      // An end is an error when the server says so in any of these ways:
+      // {"error": true}, {"error": "code"}, {"level": "error"} or {"reason": "error"}.
+      const isError = msg.error === true || (typeof msg.error === "string" && msg.error !== "") ||
+        msg.level === "error" || msg.reason === "error";
+      const reason = text(msg.message) || text(msg.reason === "error" ? "" : msg.reason) ||
+        (isError ? "The server ended the session because of an error." : "");
+      return { type: "end", reason, error: isError };
+    }
+    case "log":
+      return { type: "log", data: msg };
+    default:
+      return { type: "unknown", raw: msg };
+  }
+}

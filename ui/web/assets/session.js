@@ -1,0 +1,208 @@
+// @ts-check
+/**
+ * @file One WebRTC session with an rtcstream server: the peer connection, the
+ * "rtcstream" data channel, trickle ICE and the connection watchdog.
+ *
+ * A Session is used once: start, then stop. It owns its RTCPeerConnection but
+ * not the local media stream; the caller opens and stops the camera.
+ */
+
+import { newWebRTCID, sendCandidate, sendOffer, sendStop } from "./signalling.js";
+import { parseServerMessage } from "./messages.js";
+
+/** @typedef {import("./messages.js").ServerMessage} ServerMessage */
+
+/** How long the connection may stay disconnected or failed before it counts as lost. */
+const LOST_AFTER_MS = 4000;
+/** How long ICE may take to connect after the answer. */
+const CONNECT_TIMEOUT_MS = 20000;
+/** The label of the data channel the server talks on. */
+export const DATA_CHANNEL_LABEL = "rtcstream";
+
+/**
+ * @typedef {object} SessionOptions
+ * @property {string} base signalling base URL (see resolveBase)
+ * @property {"send-receive" | "receive"} mode
+ * @property {Array<"video" | "audio">} kinds the media kinds of the stream
+ * @property {MediaStream | null} localStream what to send in send-receive mode
+ * @property {RTCConfiguration} [rtcConfiguration] ICE servers and the like
+ * @property {(stream: MediaStream, track: MediaStreamTrack) => void} onTrack a remote track arrived
+ * @property {(msg: ServerMessage) => void} onMessage a data channel message arrived
+ * @property {(err: Error) => void} onFailure the session failed after start resolved (connection lost)
+ */
+
+export class Session {
+  /** @type {SessionOptions} */
+  #opts;
+  /** @type {RTCPeerConnection | null} */
+  #pc = null;
+  /** @type {RTCDataChannel | null} */
+  #dc = null;
+  /** @type {Map<string, RTCRtpSender>} */
+  #senders = new Map();
+  /** @type {RTCIceCandidateInit[]} candidates waiting for the answer and token */
+  #pending = [];
+  #answered = false;
+  #closed = false;
+  /** @type {string | undefined} */
+  #token;
+  #abort = new AbortController();
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #lostTimer;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #connectTimer;
+
+  /** The random id of this session, sent as webrtc_id. */
+  webrtcID = newWebRTCID();
+
+  /** @param {SessionOptions} opts */
+  constructor(opts) {
+    this.#opts = opts;
+  }
+
+  /** The session token the server issued with the answer; undefined before it. */
+  get token() {
+    return this.#token;
+  }
+
+  /**
+   * Negotiates with the server. It resolves once the answer is applied; media
+   * then follows through onTrack. It rejects with a SignallingError for a
+   * server error, or with an AbortError when stop was called meanwhile.
+   */
+  async start() {
+    const { mode, kinds, localStream, rtcConfiguration } = this.#opts;
+    const pc = new RTCPeerConnection(rtcConfiguration ?? {});
+    this.#pc = pc;
+
+    // The data channel must exist before createOffer so the offer has an
+    // application m-line.
+    const dc = pc.createDataChannel(DATA_CHANNEL_LABEL, { ordered: true });
+    this.#dc = dc;
+    dc.onmessage = (ev) => {
+      const msg = parseServerMessage(ev.data);
+      if (msg && !this.#closed) this.#opts.onMessage(msg);
+    };
+
+    for (const kind of kinds) {
+      const track = mode === "send-receive" ? localStream?.getTracks().find((t) => t.kind === kind) : undefined;
+      if (track && localStream) {
+        const tr = pc.addTransceiver(track, { direction: "sendrecv", streams: [localStream] });
+        this.#senders.set(kind, tr.sender);
+      } else {
+        pc.addTransceiver(kind, { direction: "recvonly" });
+      }
+    }
+
+    pc.ontrack = (ev) => {
+      if (this.#closed) return;
+      this.#opts.onTrack(ev.streams[0] ?? new MediaStream([ev.track]), ev.track);
+    };
+    pc.onicecandidate = (ev) => {
+      if (!ev.candidate || this.#closed) return; // null marks the end of gathering
+      const cand = ev.candidate.toJSON();
+      if (this.#answered) this.#trickle(cand);
+      else this.#pending.push(cand);
+    };
+    pc.onconnectionstatechange = () => this.#watch(pc.connectionState);
+
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    this.#throwIfClosed();
+    // Send the offer now; candidates follow by trickle ICE.
+    const answer = await sendOffer(
+      this.#opts.base,
+      { sdp: pc.localDescription?.sdp ?? offer.sdp ?? "", webrtcID: this.webrtcID },
+      this.#abort.signal,
+    );
+    this.#throwIfClosed();
+    this.#token = answer.token;
+    await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+    this.#throwIfClosed();
+    this.#answered = true;
+    for (const cand of this.#pending.splice(0)) this.#trickle(cand);
+    if (pc.connectionState !== "connected") {
+      this.#connectTimer = setTimeout(
+        () => this.#fail(new Error("Could not connect to the server: the WebRTC connection timed out.")),
+        CONNECT_TIMEOUT_MS,
+      );
+    }
+  }
+
+  /**
+   * Ends the session: tells the server (when it has answered), closes the data
+   * channel and the peer connection. Safe to call more than once.
+   * @param {{notify?: boolean}} [opts] notify=false skips the stop request
+   *   (the server ended the session, or never accepted it)
+   */
+  stop({ notify = true } = {}) {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#lostTimer);
+    clearTimeout(this.#connectTimer);
+    this.#abort.abort(new DOMException("The session was stopped.", "AbortError"));
+    if (notify && this.#answered) {
+      sendStop(this.#opts.base, { webrtcID: this.webrtcID, token: this.#token });
+    }
+    try {
+      this.#dc?.close();
+    } catch {}
+    if (this.#pc) {
+      this.#pc.ontrack = this.#pc.onicecandidate = this.#pc.onconnectionstatechange = null;
+      this.#pc.close();
+    }
+    this.#pc = null;
+    this.#dc = null;
+  }
+
+  /**
+   * Swaps the track sent for a kind without renegotiation (camera change).
+   * @param {"video" | "audio"} kind
+   * @param {MediaStreamTrack} track
+   */
+  async replaceTrack(kind, track) {
+    const sender = this.#senders.get(kind);
+    if (sender && !this.#closed) await sender.replaceTrack(track);
+  }
+
+  /**
+   * Sends a JSON message to the server on the data channel, if it is open.
+   * @param {object} msg
+   * @returns {boolean} whether it was sent
+   */
+  send(msg) {
+    if (this.#dc?.readyState !== "open") return false;
+    this.#dc.send(JSON.stringify(msg));
+    return true;
+  }
+
+  /** @param {RTCIceCandidateInit} candidate */
+  #trickle(candidate) {
+    sendCandidate(this.#opts.base, { candidate, webrtcID: this.webrtcID, token: this.#token }).catch((err) =>
+      console.warn("rtc-stream: sending an ICE candidate failed:", err),
+    );
+  }
+
+  /** @param {RTCPeerConnectionState} state */
+  #watch(state) {
+    if (this.#closed) return;
+    if (state === "connected") {
+      clearTimeout(this.#connectTimer);
+      clearTimeout(this.#lostTimer);
+      this.#lostTimer = undefined;
+    } else if ((state === "disconnected" || state === "failed") && this.#lostTimer === undefined) {
+      this.#lostTimer = setTimeout(() => this.#fail(new Error("Connection lost.")), LOST_AFTER_MS);
+    }
+  }
+
+  /** @param {Error} err */
+  #fail(err) {
+    if (this.#closed) return;
+    this.stop({ notify: true });
+    this.#opts.onFailure(err);
+  }
+
+  #throwIfClosed() {
+    if (this.#closed) throw new DOMException("The session was stopped.", "AbortError");
+  }
+}
