@@ -124,3 +124,6 @@ func sendFrames(t *testing.T, ctx context.Context, c *client.Conn, w, h, n, fps 
 	}()
 	return done
 }
+
+// newBenchServer serves s on loopback for a benchmark.
+func newBenchServer(s *rtcstream.Stream) *httptest.Server { return httptest.NewServer(s) }

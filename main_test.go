@@ -1,6 +1,7 @@
 package rtcstream_test
 
 import (
+	"log/slog"
 	"os"
 	"testing"
 
@@ -9,6 +10,8 @@ import (
 
 // TestMain runs this package's tests in a network namespace of their own
 // with only a loopback interface, so no test traffic can leave the machine.
+// Session logs below warnings are left out of test output.
 func TestMain(m *testing.M) {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	os.Exit(netns.RunTestsInNetNS(m))
 }

@@ -207,9 +207,9 @@ wait:
 	}
 	reason, err := ss.reason()
 	if reason != endClientStop && reason != endConnection {
-		msg := map[string]string{"type": "end", "reason": reason.String()}
+		msg := map[string]any{"type": "end", "reason": reason.String()}
 		if err != nil {
-			msg["message"] = err.Error()
+			msg["error"], msg["message"] = true, err.Error()
 		}
 		ss.send(msg)
 		conn.Flush(500 * time.Millisecond)

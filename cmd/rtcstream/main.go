@@ -76,6 +76,9 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, d.handler, &rtcstream.Options{
 		Title: d.title,
 		Label: d.about,
+		// Loopback candidates let a browser on the same machine connect
+		// even with no other network up.
+		Network: rtcstream.Network{IncludeLoopback: true},
 	})
 	if err != nil {
 		return err
