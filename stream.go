@@ -91,6 +91,7 @@ func (s *Stream) routes() {
 	s.mux.HandleFunc("/webrtc/", s.handleUnknownRoute)
 	s.mux.Handle("GET /assets/", http.StripPrefix("/assets/", assetHandler()))
 	s.mux.HandleFunc("GET /{$}", s.handlePage)
+	s.mux.HandleFunc("GET /favicon.ico", handleFavicon)
 }
 
 // ServeHTTP serves the page, its assets and the signalling routes.

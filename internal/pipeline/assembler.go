@@ -32,12 +32,13 @@ type AssemblerStats struct {
 }
 
 type slot struct {
-	seq    uint16
-	valid  bool
-	start  bool
-	marker bool
-	ts     uint32
-	data   []byte
+	seq     uint16
+	valid   bool
+	start   bool
+	marker  bool
+	padding bool // a padding-only packet, part of no frame
+	ts      uint32
+	data    []byte
 }
 
 // Assembler rebuilds VP8 frames from RTP packets, releasing a frame as soon
@@ -80,11 +81,20 @@ func (a *Assembler) KeyFrameNeeded() bool { return a.needKey }
 // Push adds one RTP packet's payload. payload is copied; the caller may
 // reuse it after Push returns.
 func (a *Assembler) Push(seq uint16, ts uint32, marker bool, payload []byte) {
-	d, err := parseVP8(payload)
-	if err != nil {
-		a.stats.Malformed++
+	var d vp8Descriptor
+	if len(payload) > 0 {
+		var err error
+		if d, err = parseVP8(payload); err != nil {
+			a.stats.Malformed++
+			return
+		}
+	} else if !a.started {
 		return
 	}
+	// An empty payload is a padding-only packet (browsers send them to
+	// probe bandwidth). It carries no media but takes a sequence number,
+	// so it is kept: without it the sequence would show a hole.
+	padding := len(payload) == 0
 	if !a.started {
 		if !d.start {
 			return // wait for the first packet of a frame
@@ -110,7 +120,7 @@ func (a *Assembler) Push(seq uint16, ts uint32, marker bool, payload []byte) {
 	if s.valid && s.seq == seq {
 		return // duplicate (a retransmission that raced the original)
 	}
-	s.seq, s.valid, s.start, s.marker, s.ts = seq, true, d.start, marker, ts
+	s.seq, s.valid, s.start, s.marker, s.ts, s.padding = seq, true, d.start, marker, ts, padding
 	if s.data == nil {
 		s.data = make([]byte, 0, maxPacket)
 	}
@@ -180,6 +190,13 @@ func (a *Assembler) scan() (end uint16, state scanState) {
 				return 0, scanWaiting
 			}
 			return 0, scanHole
+		}
+		if s.padding {
+			if seq == a.head { // between frames: consume it
+				s.valid = false
+				a.head++
+			}
+			continue
 		}
 		if seq == a.head && !s.start {
 			return 0, scanNoStart

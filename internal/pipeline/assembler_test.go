@@ -191,13 +191,13 @@ func TestAssemblerWaitsForFirstKeyFrame(t *testing.T) {
 
 func TestAssemblerIgnoresGarbage(t *testing.T) {
 	a := NewAssembler(0)
-	a.Push(1, 0, true, nil)
+	a.Push(1, 0, true, nil) // padding: not garbage, but no frame either
 	a.Push(2, 0, true, []byte{0x80})
 	a.Push(3, 0, true, []byte{0x80, 0x80})
 	if _, ok := a.Pop(time.Now()); ok {
 		t.Fatal("frame from garbage")
 	}
-	if a.Stats().Malformed != 3 {
+	if a.Stats().Malformed != 2 {
 		t.Fatalf("malformed = %d", a.Stats().Malformed)
 	}
 }
@@ -255,5 +255,42 @@ func BenchmarkAssembler(b *testing.B) {
 		if _, ok := a.Pop(now); !ok {
 			b.Fatal("no frame")
 		}
+	}
+}
+
+func TestAssemblerPaddingPacketsAreNotLosses(t *testing.T) {
+	frames := makeFrames(30, 10)
+	pkts := packetize(t, frames)
+	// Insert padding-only packets (empty payload) between frames and
+	// inside one, renumbering so they take sequence numbers as a browser's
+	// bandwidth probes do.
+	var out []rtp.Packet
+	for i, p := range pkts {
+		out = append(out, p)
+		if p.Marker || i == 3 {
+			out = append(out, rtp.Packet{Header: rtp.Header{Timestamp: p.Timestamp}})
+		}
+	}
+	seq := uint16(65530) // and wrap around
+	for i := range out {
+		out[i].SequenceNumber = seq
+		seq++
+	}
+	a := NewAssembler(10 * time.Millisecond)
+	start := time.Now()
+	var got []sent
+	for i, p := range out {
+		a.Push(p.SequenceNumber, p.Timestamp, p.Marker, p.Payload)
+		for {
+			f, ok := a.Pop(start.Add(time.Duration(i) * 20 * time.Millisecond))
+			if !ok {
+				break
+			}
+			got = append(got, sent{append([]byte(nil), f.Data...), f.Timestamp})
+		}
+	}
+	sameFrames(t, got, frames)
+	if s := a.Stats(); s.Lost != 0 || s.Malformed != 0 {
+		t.Fatalf("stats %+v: padding counted as loss or garbage", s)
 	}
 }
