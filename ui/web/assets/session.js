@@ -15,6 +15,8 @@ import { parseServerMessage } from "./messages.js";
 /** How long the connection may stay disconnected or failed before it counts as lost. */
 const LOST_AFTER_MS = 4000;
 /** How long ICE may take to connect after the answer. */
+/** How long a stopped session's connection waits for the stop reply. */
+const STOP_GRACE_MS = 1000;
 const CONNECT_TIMEOUT_MS = 20000;
 /** The label of the data channel the server talks on. */
 export const DATA_CHANNEL_LABEL = "rtcstream";
@@ -141,18 +143,25 @@ export class Session {
     clearTimeout(this.#lostTimer);
     clearTimeout(this.#connectTimer);
     this.#abort.abort(new DOMException("The session was stopped.", "AbortError"));
-    if (notify && this.#answered) {
-      sendStop(this.#opts.base, { webrtcID: this.webrtcID, token: this.#token });
-    }
-    try {
-      this.#dc?.close();
-    } catch {}
-    if (this.#pc) {
-      this.#pc.ontrack = this.#pc.onicecandidate = this.#pc.onconnectionstatechange = null;
-      this.#pc.close();
-    }
+    const pc = this.#pc;
+    const dc = this.#dc;
     this.#pc = null;
     this.#dc = null;
+    if (pc) pc.ontrack = pc.onicecandidate = pc.onconnectionstatechange = null;
+    const close = () => {
+      try {
+        dc?.close();
+      } catch {}
+      pc?.close();
+    };
+    if (notify && this.#answered) {
+      // Close the connection once the server has taken the stop (or after a
+      // second), so it ends the session as stopped rather than as lost.
+      const stopped = sendStop(this.#opts.base, { webrtcID: this.webrtcID, token: this.#token });
+      Promise.race([stopped, new Promise((r) => setTimeout(r, STOP_GRACE_MS))]).then(close);
+    } else {
+      close();
+    }
   }
 
   /**

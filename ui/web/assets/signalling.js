@@ -164,15 +164,20 @@ export async function sendCandidate(base, { candidate, webrtcID, token }) {
 
 /**
  * Tells the server to end the session. It uses a keepalive request, so it
- * still goes out while the page unloads. It never throws.
+ * still goes out while the page unloads. It never rejects; the promise
+ * settles when the server has answered (or the request failed).
  * @param {string} base
  * @param {{webrtcID: string, token: string | undefined}} msg
+ * @returns {Promise<void>}
  */
 export function sendStop(base, { webrtcID, token }) {
-  fetch(`${base}/stop`, {
+  return fetch(`${base}/stop`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ webrtc_id: webrtcID, token }),
     keepalive: true,
-  }).catch((err) => console.warn("rtc-stream: stop request failed:", err));
+  }).then(
+    () => {},
+    (err) => console.warn("rtc-stream: stop request failed:", err),
+  );
 }
