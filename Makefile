@@ -5,7 +5,7 @@ ADDR ?= :7860
 DEMO ?=
 GO ?= go
 
-.PHONY: demo test deps bench vet
+.PHONY: demo test deps bench vet models
 
 demo:
 	@NEED_BROWSER=0 ./scripts/install-deps.sh
@@ -19,9 +19,13 @@ vet: deps
 	CGO_ENABLED=0 $(GO) build ./...
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed on the files above"; exit 1; }
 
-# The browser tests must really run here: a missing Chromium fails them.
-test: vet
-	RTCSTREAM_REQUIRE_BROWSER=1 $(GO) test -race -count=1 -timeout 30m ./...
+models: deps
+	@./scripts/fetch-models.sh >/dev/null
+
+# The browser, model and TURN tests must really run here: a missing
+# Chromium, ONNX Runtime or coturn fails them instead of skipping.
+test: vet models
+	RTCSTREAM_REQUIRE_BROWSER=1 RTCSTREAM_REQUIRE_MODELS=1 $(GO) test -race -count=1 -timeout 40m ./...
 
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/pipeline ./codec/... ./media
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/pipeline ./codec/... ./media ./detect/...
