@@ -760,7 +760,7 @@ func TestBrowserScreenshot(t *testing.T) {
 	}
 	checkLeaks(t)
 	clip := writeCameraClip(t)
-	s := startLiveServer(t, invert, rtcstream.Options{Title: "rtcstream", Label: "Webcam, luma inverted"})
+	s := startLiveServer(t, invert, rtcstream.Options{Title: "Webcam, luma inverted"})
 	invColors := func(q camQuadrant) [3]int { return rgbOf([3]uint8{255 - q.yc[0], q.yc[1], q.yc[2]}) }
 
 	p := newBrowser(t, clip, 0)
@@ -781,7 +781,7 @@ func TestBrowserScreenshot(t *testing.T) {
 	}
 	narrow.stop()
 
-	failing := startLiveServer(t, failingHandler, rtcstream.Options{Label: "Webcam, failing handler", Logger: quietLogger()})
+	failing := startLiveServer(t, failingHandler, rtcstream.Options{Title: "Webcam, failing handler", Logger: quietLogger()})
 	p.open(failing.url)
 	p.start()
 	p.waitText(selError, waitState, func(s string) bool { return strings.Contains(s, panicMessage) })

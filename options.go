@@ -1,6 +1,7 @@
 package rtcstream
 
 import (
+	"context"
 	"log/slog"
 	"time"
 )
@@ -8,14 +9,27 @@ import (
 // Options configure a Stream. The zero value is ready to use; every field's
 // comment gives its default.
 type Options struct {
-	// Title is the page's title and heading. Default "rtcstream".
+	// Title is the page's title and heading (NewStream's page; a Blocks
+	// page has its own). Default "rtcstream".
 	Title string
-	// Label is shown above the stream component. Default: none.
-	Label string
+	// Description is a line under the heading of NewStream's page.
+	// Default: none.
+	Description string
 	// NoMirror turns off mirroring of the local camera preview (gradio's
 	// mirror_webcam=False). The preview is mirrored by default; the
 	// stream sent to the handler never is.
 	NoMirror bool
+	// TrackConstraints are what the page asks of the camera: resolution
+	// and frame rate. Default: the browser's (usually 640x480 at 30 fps).
+	TrackConstraints *TrackConstraints
+	// ButtonLabels relabel the page's Start, Stop and Waiting states.
+	ButtonLabels ButtonLabels
+
+	// TimeLimit ends each session after this long, with a countdown shown
+	// in the page. Default 0: no limit.
+	TimeLimit time.Duration
+	// FrameRate paces a receive-mode generator's frames. Default 30.
+	FrameRate int
 
 	// MaxSessions caps concurrent sessions; further offers get 503 with a
 	// Retry-After header. Default 0: no cap.
@@ -29,9 +43,15 @@ type Options struct {
 	VideoBitrate int
 
 	// RTCConfiguration holds the ICE servers (STUN, TURN) and transport
-	// policy for the server's peer connections. Default: none, which
-	// works where the browser can reach the server's addresses directly.
+	// policy, for the browser's and the server's peer connections alike.
+	// Default: none, which works where the browser can reach the server's
+	// addresses directly.
 	RTCConfiguration *RTCConfiguration
+	// RTCConfigurationFunc, when set, is called for every connection
+	// instead (fresh, short-lived TURN credentials per session; see
+	// package turn). It is called once for the browser's side and once for
+	// the server's, and must be safe for concurrent use.
+	RTCConfigurationFunc func(context.Context) (*RTCConfiguration, error)
 	// Network restricts and rewrites the server's ICE candidates.
 	Network Network
 
@@ -96,8 +116,27 @@ func (o *Options) withDefaults() Options {
 	if c.NegotiationTimeout <= 0 {
 		c.NegotiationTimeout = 10 * time.Second
 	}
+	if c.FrameRate <= 0 {
+		c.FrameRate = 30
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	return c
+}
+
+// TrackConstraints ask the browser's camera for a resolution and frame
+// rate (getUserMedia's "ideal" constraints: the browser gets as close as
+// the camera allows). Zero fields are left to the browser.
+type TrackConstraints struct {
+	Width, Height int
+	FrameRate     float64
+	// FacingMode is "user" (front camera) or "environment" (back camera).
+	FacingMode string
+}
+
+// ButtonLabels relabel the stream component's button. Empty labels keep
+// the defaults "Start", "Stop" and "Waiting".
+type ButtonLabels struct {
+	Start, Stop, Waiting string
 }

@@ -37,6 +37,8 @@ const (
 	endConnectTimeout
 	endHandlerError
 	endSendError
+	endTimeLimit
+	endFinished
 	endServerClosed
 )
 
@@ -52,6 +54,10 @@ func (r endReason) String() string {
 		return "the handler failed"
 	case endSendError:
 		return "sending video failed"
+	case endTimeLimit:
+		return "time limit reached"
+	case endFinished:
+		return "the stream finished"
 	case endServerClosed:
 		return "the server is shutting down"
 	}
@@ -60,7 +66,8 @@ func (r endReason) String() string {
 
 // session is one browser's stream: its peer connection, frame path and
 // handler goroutine. It lives until the browser stops it, the connection
-// fails, the error policy ends it, or the Stream closes.
+// fails, the error policy ends it, the time limit passes, a generator
+// finishes, or the Stream closes.
 type session struct {
 	s      *Stream
 	id     string // the client's webrtc_id
@@ -69,15 +76,21 @@ type session struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	conn   atomic.Pointer[peer.Conn]
-	video  *pipeline.Video
+	video  *pipeline.Video  // send-receive and send modes
+	out    *pipeline.Sender // receive mode
+	inputs *inputValues
 
 	endMu     sync.Mutex
 	endReason endReason
 	endErr    error
 	done      chan struct{} // closed when every resource is freed
 
-	lastErrMsg time.Time // handler goroutine only
+	errMu      sync.Mutex
+	lastErrMsg time.Time
 	suppressed int
+
+	outMu   sync.Mutex
+	lastOut map[int]string // last value sent per additional output
 }
 
 func newToken() string {
@@ -86,7 +99,7 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// newSession builds the session's frame path. start connects it.
+// newSession builds the session's frame path; answer connects it.
 func (s *Stream) newSession(id string) (*session, error) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	ss := &session{
@@ -96,12 +109,18 @@ func (s *Stream) newSession(id string) (*session, error) {
 		ctx:    ctx,
 		cancel: cancel,
 		done:   make(chan struct{}),
+		inputs: newInputValues(s.bind),
 	}
 	ss.log = s.opts.Logger.With("session", id)
 	bitrate := s.opts.VideoBitrate
+	newEnc := func() (codec.VideoEncoder, error) { return newVP8Encoder(bitrate) }
+	if s.mode == Receive {
+		ss.out = pipeline.NewSender(newEnc, trackWriter{ss}, 0)
+		return ss, nil
+	}
 	v, err := pipeline.NewVideo(pipeline.VideoConfig{
-		Handler:         s.video,
-		NewEncoder:      func() (codec.VideoEncoder, error) { return newVP8Encoder(bitrate) },
+		Handler:         s.bind.videoHandler(ss.inputs, ss.sendOutputs),
+		NewEncoder:      newEnc,
 		NewDecoder:      newVP8Decoder,
 		Out:             trackWriter{ss},
 		RequestKeyFrame: ss.requestKeyFrame,
@@ -150,17 +169,32 @@ func (ss *session) requestKeyFrame() {
 	}
 }
 
+func (ss *session) forceKeyFrame() {
+	if ss.video != nil {
+		ss.video.ForceKeyFrame()
+	} else {
+		ss.out.ForceKeyFrame()
+	}
+}
+
 // answer negotiates the peer connection for offer.
 func (ss *session) answer(ctx context.Context, offer string) (string, error) {
-	conn, sdp, err := peer.Answer(ctx, ss.s.api, offer, peer.AnswerOptions{
-		Configuration: ss.s.opts.RTCConfiguration.pion(),
-		SendVideo:     true,
-		OnVideoRTP: func(p *rtp.Packet, at time.Time) {
-			ss.video.PushRTP(p.SequenceNumber, p.Timestamp, p.Marker, p.Payload, at)
-		},
-		OnKeyFrameRequest: ss.video.ForceKeyFrame,
+	cfg, err := ss.s.rtcConfiguration(ctx)
+	if err != nil {
+		return "", fmt.Errorf("rtc configuration: %w", err)
+	}
+	opts := peer.AnswerOptions{
+		Configuration:     cfg.pion(),
+		SendVideo:         ss.s.mode != Send,
+		OnKeyFrameRequest: ss.forceKeyFrame,
 		OnMessage:         ss.onMessage,
-	})
+	}
+	if ss.video != nil {
+		opts.OnVideoRTP = func(p *rtp.Packet, at time.Time) {
+			ss.video.PushRTP(p.SequenceNumber, p.Timestamp, p.Marker, p.Payload, at)
+		}
+	}
+	conn, sdp, err := peer.Answer(ctx, ss.s.api, offer, opts)
 	if err != nil {
 		return "", err
 	}
@@ -174,31 +208,57 @@ func (ss *session) run() {
 	defer ss.s.sessions.Done()
 	conn := ss.conn.Load()
 	ran := make(chan error, 1)
-	go func() { ran <- ss.video.Run(ss.ctx) }()
+	started := false
+	start := func() {
+		started = true
+		if ss.video != nil {
+			go func() { ran <- ss.video.Run(ss.ctx) }()
+		} else {
+			go func() { ran <- ss.generate(ss.ctx) }()
+		}
+	}
+	if ss.video != nil {
+		start() // frames may arrive as soon as DTLS is up
+	}
 
 	connectTimer := time.NewTimer(connectTimeout)
 	defer connectTimer.Stop()
+	var limit <-chan time.Time
 	connected := conn.Connected()
-	runDone := false
 wait:
 	for {
 		select {
 		case <-connected:
 			connected = nil
 			connectTimer.Stop()
+			if tl := ss.s.opts.TimeLimit; tl > 0 {
+				t := time.NewTimer(tl)
+				defer t.Stop()
+				limit = t.C
+				ss.send(map[string]any{"type": "time_limit", "seconds": tl.Seconds()})
+			}
+			if !started {
+				start()
+			}
 		case <-connectTimer.C:
 			ss.setEnd(endConnectTimeout, nil)
+			break wait
+		case <-limit:
+			ss.setEnd(endTimeLimit, nil)
 			break wait
 		case <-conn.Done():
 			ss.setEnd(endConnection, conn.Err())
 			break wait
 		case err := <-ran:
-			runDone = true
+			started = false // its goroutine is done
 			var herr *pipeline.HandlerError
-			if errors.As(err, &herr) {
+			switch {
+			case errors.As(err, &herr):
 				ss.setEnd(endHandlerError, err)
-			} else if err != nil {
+			case err != nil:
 				ss.setEnd(endSendError, err)
+			default:
+				ss.setEnd(endFinished, nil)
 			}
 			break wait
 		case <-ss.ctx.Done():
@@ -215,17 +275,29 @@ wait:
 		conn.Flush(500 * time.Millisecond)
 	}
 	ss.cancel()
-	if !runDone {
+	if started {
 		<-ran
 	}
 	_ = conn.Close()
-	_ = ss.video.Close()
 	ss.s.forget(ss)
+	ss.logEnd(reason, err)
+	if ss.video != nil {
+		_ = ss.video.Close()
+	} else {
+		_ = ss.out.Close()
+	}
+	close(ss.done)
+}
+
+func (ss *session) logEnd(reason endReason, err error) {
+	if ss.video == nil {
+		ss.log.Info("session ended", "reason", reason.String(), "err", err, "sent", ss.out.Encoded())
+		return
+	}
 	st := ss.video.Stats()
 	ss.log.Info("session ended", "reason", reason.String(), "err", err,
 		"decoded", st.Decoded, "handled", st.Handled, "dropped_stale", st.DroppedStale,
 		"lost", st.Assembler.Lost, "handler_errors", st.HandlerErrors)
-	close(ss.done)
 }
 
 // setEnd records why the session ends; the first reason wins.
@@ -262,6 +334,8 @@ func (ss *session) handlerError(err error) bool {
 		ss.log.Warn("handler failed", "err", err)
 	}
 	stop := ss.s.opts.OnHandlerError == EndOnError
+	ss.errMu.Lock()
+	defer ss.errMu.Unlock()
 	now := time.Now()
 	if stop || now.Sub(ss.lastErrMsg) >= errorMessageInterval {
 		msg := err.Error()
@@ -289,17 +363,60 @@ func (ss *session) send(msg any) {
 	c.Send(b)
 }
 
+// sendOutputs sends a handler's additional outputs to the page, each only
+// when its value changed.
+func (ss *session) sendOutputs(values map[int]any) {
+	ss.outMu.Lock()
+	defer ss.outMu.Unlock()
+	changed := map[string]json.RawMessage{}
+	for i, v := range values {
+		id := ss.s.outputID(i)
+		if id == "" {
+			continue
+		}
+		raw, err := ss.s.bind.results[i].output.Encode(v)
+		if err != nil {
+			ss.handlerError(fmt.Errorf("output %s: %w", describe(ss.s.bind.results[i].output), err))
+			continue
+		}
+		if ss.lastOut == nil {
+			ss.lastOut = map[int]string{}
+		}
+		if ss.lastOut[i] == string(raw) {
+			continue
+		}
+		ss.lastOut[i] = string(raw)
+		changed[id] = raw
+	}
+	if len(changed) > 0 {
+		ss.send(map[string]any{"type": "output", "values": changed})
+	}
+}
+
 // onMessage handles a control message from the browser.
 func (ss *session) onMessage(msg []byte) {
 	var m struct {
-		Type string `json:"type"`
+		Type   string                     `json:"type"`
+		Values map[string]json.RawMessage `json:"values"`
 	}
 	if json.Unmarshal(msg, &m) != nil {
-		ss.log.Debug("unreadable control message", "len", len(msg))
+		ss.send(map[string]string{"type": "warning", "message": "the server could not read a control message"})
 		return
 	}
 	switch m.Type {
 	case "stop":
 		go ss.end(endClientStop, nil)
+	case "input":
+		for id, raw := range m.Values {
+			i, ok := ss.s.inputIndex(id)
+			if !ok {
+				ss.send(map[string]string{"type": "warning", "message": fmt.Sprintf("input %q is not an input of this stream", id)})
+				continue
+			}
+			if err := ss.inputs.set(ss.s.bind, i, raw); err != nil {
+				// The value is refused and the previous one stays.
+				ss.send(map[string]string{"type": "error", "message": err.Error()})
+			}
+		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -26,6 +28,8 @@ import (
 // {"error": code, "message": text}, and the token the answer carries is
 // required by every later request about the session.
 
+func itoa(n int) string { return strconv.Itoa(n) }
+
 // retryAfterSeconds is the Retry-After sent with 503 replies.
 const retryAfterSeconds = 5
 
@@ -34,6 +38,7 @@ type signalRequest struct {
 	SDP       string                   `json:"sdp"`
 	WebRTCID  string                   `json:"webrtc_id"`
 	Token     string                   `json:"token"`
+	Ticket    string                   `json:"ticket"`
 	Candidate *webrtc.ICECandidateInit `json:"candidate"`
 }
 
@@ -119,7 +124,7 @@ func (s *Stream) offer(ctx context.Context, req *signalRequest) (*answerReply, *
 	if req.WebRTCID == "" {
 		req.WebRTCID = newToken()
 	}
-	ss, aerr := s.reserve(req.WebRTCID)
+	ss, aerr := s.reserve(req.WebRTCID, req.Ticket)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -139,7 +144,7 @@ func (s *Stream) offer(ctx context.Context, req *signalRequest) (*answerReply, *
 }
 
 // reserve registers a new session for id, enforcing the session cap.
-func (s *Stream) reserve(id string) (*session, *apiError) {
+func (s *Stream) reserve(id, ticket string) (*session, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -147,9 +152,9 @@ func (s *Stream) reserve(id string) (*session, *apiError) {
 		return nil, &apiError{http.StatusServiceUnavailable, "shutting_down", "the server is shutting down"}
 	case s.byID[id] != nil:
 		return nil, &apiError{http.StatusConflict, "duplicate_session", "a session with this webrtc_id is already running"}
-	case s.opts.MaxSessions > 0 && len(s.byToken) >= s.opts.MaxSessions:
-		return nil, &apiError{http.StatusServiceUnavailable, "too_many_sessions",
-			"the server is at its limit of " + strconv.Itoa(s.opts.MaxSessions) + " sessions; try again shortly"}
+	}
+	if aerr := s.admit(ticket, time.Now()); aerr != nil {
+		return nil, aerr
 	}
 	ss, err := s.newSession(id)
 	if err != nil {
@@ -225,12 +230,37 @@ func (s *Stream) handleStop(w http.ResponseWriter, r *http.Request) {
 	writeError(w, aerr)
 }
 
-func (s *Stream) handleUnknownRoute(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/webrtc/offer", "/webrtc/stop":
+func (s *Stream) handleUnknownRoute(w http.ResponseWriter, r *http.Request, prefix string) {
+	switch strings.TrimPrefix(r.URL.Path, prefix) {
+	case "/offer", "/stop", "/queue":
 		w.Header().Set("Allow", http.MethodPost)
 		writeError(w, &apiError{http.StatusMethodNotAllowed, "method_not_allowed", r.URL.Path + " takes POST"})
 		return
+	case "/config":
+		w.Header().Set("Allow", http.MethodGet)
+		writeError(w, &apiError{http.StatusMethodNotAllowed, "method_not_allowed", r.URL.Path + " takes GET"})
+		return
 	}
 	writeError(w, &apiError{http.StatusNotFound, "not_found", r.Method + " " + r.URL.Path + " is not a signalling route"})
+}
+
+// configReply is what the page needs before it connects.
+type configReply struct {
+	RTCConfiguration *RTCConfiguration `json:"rtc_configuration"`
+	TimeLimit        float64           `json:"time_limit,omitempty"` // seconds
+}
+
+// handleConfig gives the page its RTC configuration for one connection
+// (fresh TURN credentials when Options.RTCConfigurationFunc is set).
+func (s *Stream) handleConfig(w http.ResponseWriter, r *http.Request) {
+	cfg, err := s.rtcConfiguration(r.Context())
+	if err != nil {
+		s.opts.Logger.Error("rtc configuration failed", "err", err)
+		writeError(w, &apiError{http.StatusBadGateway, "rtc_configuration_failed", "could not get an RTC configuration (TURN credentials): " + err.Error()})
+		return
+	}
+	if cfg == nil {
+		cfg = &RTCConfiguration{}
+	}
+	writeJSON(w, http.StatusOK, configReply{RTCConfiguration: cfg, TimeLimit: s.opts.TimeLimit.Seconds()})
 }

@@ -9,20 +9,28 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/rtcstream/rtcstream/internal/peer"
-	"github.com/rtcstream/rtcstream/internal/pipeline"
 )
 
 // Stream turns a handler into a real-time stream served to browsers. It is
 // an http.Handler that serves its page at "/", its assets under "/assets/"
 // and its signalling under "/webrtc/"; mount it anywhere, with
 // http.StripPrefix for a sub-path. A Stream is safe for concurrent use.
+//
+// NewStream makes a Stream with a page of its own; on a Blocks page
+// (package ui) the WebRTC component makes one with WebRTC.Stream.
 type Stream struct {
 	modality Modality
 	mode     Mode
-	video    pipeline.VideoHandler
+	bind     *binding
 	opts     Options
 	api      *webrtc.API
 	mux      *http.ServeMux
+
+	// ids maps page component ids to the handler's parameters and
+	// results; set when the stream is mounted on a Blocks page.
+	idsMu     sync.RWMutex
+	inputIDs  map[string]int // component id -> parameter index
+	outputIDs map[int]string // result index -> component id
 
 	ctx    context.Context // the lifetime of every session
 	cancel context.CancelFunc
@@ -30,11 +38,13 @@ type Stream struct {
 	mu       sync.Mutex
 	byToken  map[string]*session
 	byID     map[string]*session
+	queue    []*ticket // the waiting line, in order (queue.go)
 	closed   bool
 	sessions sync.WaitGroup
 }
 
-// NewStream returns a Stream that runs handler on every frame.
+// NewStream returns a Stream with a page of its own that runs handler on
+// every frame.
 //
 // For Video with SendReceive, handler is one of
 //
@@ -45,18 +55,27 @@ type Stream struct {
 //	func(context.Context, image.Image) (image.Image, error)
 //	VideoHandlerFunc
 //
-// under the contract described at VideoHandlerFunc. opts may be nil for the
-// defaults. An unsupported handler type is an error here, not at the first
-// frame.
+// under the contract described at VideoHandlerFunc. For Video with Receive,
+// handler is a generator: func() iter.Seq[image.Image] (or with a leading
+// context.Context, or returning iter.Seq[*image.YCbCr] or <-chan
+// image.Image, optionally with an error), started when the browser
+// connects and paced at Options.FrameRate. Handlers with extra inputs and
+// additional outputs are made with WebRTC.Stream on a Blocks page.
+//
+// opts may be nil for the defaults. An unsupported handler is an error
+// here, not at the first frame.
 func NewStream(modality Modality, mode Mode, handler any, opts *Options) (*Stream, error) {
-	if modality != Video || mode != SendReceive {
-		return nil, fmt.Errorf("%w: %v %v (this version streams video in send-receive mode)", ErrUnsupported, modality, mode)
-	}
-	h, err := adaptVideo(handler)
+	b, err := bind(mode, handler, nil, nil, nil)
 	if err != nil {
 		return nil, err
 	}
-	o := opts.withDefaults()
+	return newStream(modality, mode, b, opts.withDefaults())
+}
+
+func newStream(modality Modality, mode Mode, b *binding, o Options) (*Stream, error) {
+	if modality != Video || (mode != SendReceive && mode != Receive && mode != Send) {
+		return nil, fmt.Errorf("%w: %v %v (this version streams video)", ErrUnsupported, modality, mode)
+	}
 	api, err := peer.NewAPI(peer.NetConfig{
 		Interfaces:      o.Network.Interfaces,
 		IncludeLoopback: o.Network.IncludeLoopback,
@@ -72,7 +91,7 @@ func NewStream(modality Modality, mode Mode, handler any, opts *Options) (*Strea
 	s := &Stream{
 		modality: modality,
 		mode:     mode,
-		video:    h,
+		bind:     b,
 		opts:     o,
 		api:      api,
 		ctx:      ctx,
@@ -80,18 +99,21 @@ func NewStream(modality Modality, mode Mode, handler any, opts *Options) (*Strea
 		byToken:  map[string]*session{},
 		byID:     map[string]*session{},
 	}
-	s.routes()
-	return s, nil
-}
-
-func (s *Stream) routes() {
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("POST /webrtc/offer", s.handleOffer)
-	s.mux.HandleFunc("POST /webrtc/stop", s.handleStop)
-	s.mux.HandleFunc("/webrtc/", s.handleUnknownRoute)
+	s.mountSignalling(s.mux, "/webrtc")
 	s.mux.Handle("GET /assets/", http.StripPrefix("/assets/", assetHandler()))
 	s.mux.HandleFunc("GET /{$}", s.handlePage)
 	s.mux.HandleFunc("GET /favicon.ico", handleFavicon)
+	return s, nil
+}
+
+// mountSignalling registers the signalling routes under prefix.
+func (s *Stream) mountSignalling(mux *http.ServeMux, prefix string) {
+	mux.HandleFunc("POST "+prefix+"/offer", s.handleOffer)
+	mux.HandleFunc("POST "+prefix+"/stop", s.handleStop)
+	mux.HandleFunc("POST "+prefix+"/queue", s.handleQueue)
+	mux.HandleFunc("GET "+prefix+"/config", s.handleConfig)
+	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) { s.handleUnknownRoute(w, r, prefix) })
 }
 
 // ServeHTTP serves the page, its assets and the signalling routes.
@@ -113,6 +135,35 @@ func (s *Stream) ActiveSessions() int {
 	return len(s.byToken)
 }
 
+// Waiting returns the number of clients waiting in line for a session.
+func (s *Stream) Waiting() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, t := range s.queue {
+		if !t.ready {
+			n++
+		}
+	}
+	return n
+}
+
+// Tick asks every connected page to send its inputs' current values again
+// (gradio_webrtc's tick event). Pages send them on connect and whenever an
+// input changes; Tick is for a server that lost track, for example after a
+// handler reset its state.
+func (s *Stream) Tick() {
+	s.mu.Lock()
+	all := make([]*session, 0, len(s.byToken))
+	for _, ss := range s.byToken {
+		all = append(all, ss)
+	}
+	s.mu.Unlock()
+	for _, ss := range all {
+		ss.send(map[string]string{"type": "tick"})
+	}
+}
+
 // Close ends every session, waits for their resources to be freed, and
 // makes further offers fail with 503. It is idempotent.
 func (s *Stream) Close() error {
@@ -122,6 +173,7 @@ func (s *Stream) Close() error {
 	for _, ss := range s.byToken {
 		all = append(all, ss)
 	}
+	s.queue = nil
 	s.mu.Unlock()
 	s.cancel()
 	for _, ss := range all {
@@ -129,4 +181,33 @@ func (s *Stream) Close() error {
 	}
 	s.sessions.Wait()
 	return nil
+}
+
+// setIDs records which page components feed the handler's parameters and
+// receive its results.
+func (s *Stream) setIDs(inputs map[string]int, outputs map[int]string) {
+	s.idsMu.Lock()
+	defer s.idsMu.Unlock()
+	s.inputIDs, s.outputIDs = inputs, outputs
+}
+
+func (s *Stream) inputIndex(id string) (int, bool) {
+	s.idsMu.RLock()
+	defer s.idsMu.RUnlock()
+	i, ok := s.inputIDs[id]
+	return i, ok
+}
+
+func (s *Stream) outputID(i int) string {
+	s.idsMu.RLock()
+	defer s.idsMu.RUnlock()
+	return s.outputIDs[i]
+}
+
+// rtcConfiguration returns the configuration for one connection.
+func (s *Stream) rtcConfiguration(ctx context.Context) (*RTCConfiguration, error) {
+	if s.opts.RTCConfigurationFunc != nil {
+		return s.opts.RTCConfigurationFunc(ctx)
+	}
+	return s.opts.RTCConfiguration, nil
 }

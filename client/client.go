@@ -45,6 +45,11 @@ type Options struct {
 	// FrameBuffer is how many received frames wait for ReadFrame before
 	// newer ones are dropped. Default 64.
 	FrameBuffer int
+	// Queue makes Dial wait its turn in the server's line when the server
+	// is at its session limit, instead of failing with a 503. OnQueue, if
+	// set, is told the place in line (1 is next) each time it is polled.
+	Queue   bool
+	OnQueue func(position int)
 }
 
 // Frame is a frame received from the server.
@@ -84,6 +89,8 @@ func (e *Error) Error() string {
 // Conn is a connected client. WriteFrame must be called from one goroutine;
 // the other methods are safe for concurrent use.
 type Conn struct {
+	opts   Options
+	dc     *webrtc.DataChannel
 	base   string
 	http   *http.Client
 	pc     *webrtc.PeerConnection
@@ -147,6 +154,7 @@ func Dial(ctx context.Context, base string, opts *Options) (*Conn, error) {
 		return nil, err
 	}
 	c := &Conn{
+		opts:     o,
 		base:     strings.TrimRight(base, "/") + "/",
 		http:     o.HTTPClient,
 		pc:       pc,
@@ -187,6 +195,7 @@ func (c *Conn) setup(ctx context.Context) error {
 	go c.readSenderRTCP(tr.Sender())
 
 	dc, err := c.pc.CreateDataChannel(peer.ControlLabel, nil)
+	c.dc = dc
 	if err != nil {
 		return err
 	}
@@ -237,13 +246,19 @@ func (c *Conn) setup(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	var ticket string
+	if c.opts.Queue {
+		if ticket, err = c.waitTurn(ctx); err != nil {
+			return err
+		}
+	}
 	var ans struct {
 		SDP   string `json:"sdp"`
 		Type  string `json:"type"`
 		Token string `json:"token"`
 	}
 	if err := c.post(ctx, "webrtc/offer", map[string]string{
-		"sdp": c.pc.LocalDescription().SDP, "type": "offer", "webrtc_id": c.id,
+		"sdp": c.pc.LocalDescription().SDP, "type": "offer", "webrtc_id": c.id, "ticket": ticket,
 	}, &ans); err != nil {
 		return err
 	}
@@ -264,6 +279,47 @@ func (c *Conn) setup(ctx context.Context) error {
 		return ctx.Err()
 	}
 	return nil
+}
+
+// queuePoll is how often a client in the server's line asks for its turn.
+const queuePoll = 500 * time.Millisecond
+
+// waitTurn joins the server's line and returns the ticket once a slot is
+// reserved for it.
+func (c *Conn) waitTurn(ctx context.Context) (string, error) {
+	var r struct {
+		Status   string `json:"status"`
+		Ticket   string `json:"ticket"`
+		Position int    `json:"position"`
+	}
+	body := map[string]string{"webrtc_id": c.id}
+	for {
+		if err := c.post(ctx, "webrtc/queue", body, &r); err != nil {
+			return "", err
+		}
+		if r.Status == "ready" {
+			return r.Ticket, nil
+		}
+		if c.opts.OnQueue != nil {
+			c.opts.OnQueue(r.Position)
+		}
+		body = map[string]string{"ticket": r.Ticket}
+		select {
+		case <-time.After(queuePoll):
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+}
+
+// SendInput sends new values for the stream's extra inputs, keyed by the
+// input components' ids, as the page does when a slider moves.
+func (c *Conn) SendInput(values map[string]any) error {
+	b, err := json.Marshal(map[string]any{"type": "input", "values": values})
+	if err != nil {
+		return err
+	}
+	return c.dc.SendText(string(b))
 }
 
 // post sends a signalling request and decodes the reply into v.

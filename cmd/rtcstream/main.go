@@ -74,8 +74,8 @@ func demo(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, d.handler, &rtcstream.Options{
-		Title: d.title,
-		Label: d.about,
+		Title:       d.title,
+		Description: d.about,
 		// Loopback candidates let a browser on the same machine connect
 		// even with no other network up.
 		Network: rtcstream.Network{IncludeLoopback: true},

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +42,9 @@ const (
 	// actionTimeout bounds one helper call (Click, Text, ...), so that a
 	// missing element fails the test quickly instead of at the hard limit.
 	actionTimeout = 15 * time.Second
+
+	// minWindowWidth is the narrowest window Chromium makes.
+	minWindowWidth = 500
 )
 
 // Options configures the browser that New starts. The zero value is valid.
@@ -65,7 +69,9 @@ type Options struct {
 	// DefaultTimeout.
 	Timeout time.Duration
 
-	// WindowWidth and WindowHeight set the viewport. Default: 1280x800.
+	// WindowWidth and WindowHeight set the viewport of the first tab.
+	// Default: 1280x800. Chromium's windows are at least 500 pixels wide, so
+	// a narrower viewport (a phone) is emulated.
 	WindowWidth, WindowHeight int
 }
 
@@ -112,6 +118,55 @@ func New(t testing.TB, opts Options) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("starting %s: %v", exe, err)
 	}
+	if opts.WindowWidth < minWindowWidth {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(opts.WindowWidth), int64(opts.WindowHeight))); err != nil {
+			t.Fatalf("setting a %dx%d viewport: %v", opts.WindowWidth, opts.WindowHeight, err)
+		}
+	}
+	forwardConsole(ctx, logger, "browser ", &wg)
+	return ctx
+}
+
+// NewTab opens another tab in the browser of ctx, a context from New, and
+// returns its chromedp context. The tab shares the browser's fake camera and
+// profile (two tabs of one person). Its console goes to t.Log prefixed with
+// "tab N". It is closed with t.Cleanup, or earlier with CloseTab, which is
+// how a test closes a tab the way a person does.
+func NewTab(t testing.TB, ctx context.Context) context.Context {
+	t.Helper()
+	if chromedp.FromContext(ctx) == nil {
+		t.Fatal("browsertest: NewTab needs a context from New")
+	}
+	logger := &testLogger{t: t}
+	tab, cancel := chromedp.NewContext(ctx) // logs go to the browser's logger
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		logger.close()
+	})
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("browsertest: opening a tab: %v", err)
+	}
+	forwardConsole(tab, logger, fmt.Sprintf("tab %d ", tabs.Add(1)), &wg)
+	return tab
+}
+
+// tabs numbers the tabs NewTab opens, for their log lines.
+var tabs atomic.Int64
+
+// CloseTab closes the tab of ctx, a context from NewTab, as a person closing
+// it would (the page gets pagehide), and waits until it is gone.
+func CloseTab(ctx context.Context) error {
+	if err := chromedp.Cancel(ctx); err != nil {
+		return fmt.Errorf("browsertest: closing the tab: %w", err)
+	}
+	return nil
+}
+
+// forwardConsole logs the console messages and uncaught exceptions of the
+// tab of ctx until it closes.
+func forwardConsole(ctx context.Context, logger *testLogger, prefix string, wg *sync.WaitGroup) {
 	messages := chromedp.Console(ctx)
 	wg.Go(func() {
 		for m, err := range messages {
@@ -122,10 +177,9 @@ func New(t testing.TB, opts Options) context.Context {
 			if m.URL != "" {
 				where = fmt.Sprintf(" (%s:%d)", m.URL, m.Line+1)
 			}
-			logger.log("browser " + m.String() + where)
+			logger.log(prefix + m.String() + where)
 		}
 	})
-	return ctx
 }
 
 // allocatorOptions are the Chromium flags for a test browser.

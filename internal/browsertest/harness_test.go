@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"context"
+	"errors"
 	"image"
 	"path/filepath"
 	"strings"
@@ -119,5 +120,96 @@ func TestWaitAttrTimesOutWithLastValue(t *testing.T) {
 	}
 	if _, err := Text(ctx, "title"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestPresentedFramesAndWaitText(t *testing.T) {
+	leakCheck(t)
+	s := newSite(t, nil)
+	ctx := New(t, Options{FakeVideo: writeQuadrantsY4M(t, 64, 48)})
+	openCamera(t, ctx, s)
+	if _, _, err := WaitVideo(ctx, "#cam", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// The clip runs at 15 frames a second.
+	if n, err := PresentedFrames(ctx, "#cam", time.Second); err != nil || n < 3 {
+		t.Errorf("PresentedFrames = %d, %v; want the playing camera's frames", n, err)
+	}
+	if _, err := Eval[bool](ctx, `document.querySelector("#cam").pause(), true`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := PresentedFrames(ctx, "#cam", 300*time.Millisecond); err != nil || n != 0 {
+		t.Errorf("PresentedFrames of a paused video = %d, %v; want 0", n, err)
+	}
+	if _, err := PresentedFrames(ctx, "title", 100*time.Millisecond); err == nil {
+		t.Error("PresentedFrames of a non-video: no error")
+	}
+
+	if _, err := Eval[bool](ctx, `setTimeout(() => { document.title = "ready"; }, 200), true`); err != nil {
+		t.Fatal(err)
+	}
+	got, err := WaitText(ctx, "title", 5*time.Second, func(s string) bool { return s == "ready" })
+	if err != nil || got != "ready" {
+		t.Errorf("WaitText = %q, %v", got, err)
+	}
+	_, err = WaitText(ctx, "title", 200*time.Millisecond, func(s string) bool { return s == "never" })
+	if err == nil || !strings.Contains(err.Error(), `last text "ready"`) {
+		t.Errorf("WaitText timeout: err = %v, want the last text", err)
+	}
+	err = Poll(ctx, 100*time.Millisecond, func(context.Context) (bool, error) { return false, nil })
+	if !errors.Is(err, errTimeout) {
+		t.Errorf("Poll that never succeeds: err = %v", err)
+	}
+}
+
+func TestNewTabAndCloseTab(t *testing.T) {
+	leakCheck(t)
+	s := newSite(t, nil)
+	ctx := New(t, Options{})
+	tab := NewTab(t, ctx)
+	for _, c := range []context.Context{ctx, tab} {
+		if err := chromedp.Do(c, chromedp.Navigate(s.URL+"/camera")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two tabs: each has its own page.
+	if _, err := Eval[bool](tab, `document.body.dataset.tab = "second", true`); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Eval[*string](ctx, `document.body.dataset.tab ?? null`); err != nil || got != nil {
+		t.Errorf("first tab sees data-tab %v, %v; want none", got, err)
+	}
+	// pagehide runs when the tab closes: the page can still send a request.
+	if _, err := Eval[bool](tab, `addEventListener("pagehide", () =>
+		fetch("/webrtc/stop", {method: "POST", body: "{\"from\": \"pagehide\"}", keepalive: true})), true`); err != nil {
+		t.Fatal(err)
+	}
+	if err := CloseTab(tab); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Eval[bool](tab, `true`); err == nil {
+		t.Error("the closed tab still evaluates")
+	}
+	if err := poll(ctx, 10*time.Second, func(context.Context) (bool, error) {
+		_, stops := s.posted()
+		return len(stops) == 1 && stops[0]["from"] == "pagehide", nil
+	}); err != nil {
+		t.Errorf("no request from pagehide after CloseTab: %v", err)
+	}
+	// The first tab, and so the browser, lives on.
+	if _, err := Text(ctx, "title"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNarrowWindow(t *testing.T) {
+	leakCheck(t)
+	s := newSite(t, nil)
+	ctx := New(t, Options{WindowWidth: 360, WindowHeight: 740})
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/camera")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Eval[[]int](ctx, `[innerWidth, innerHeight]`); err != nil || len(got) != 2 || got[0] != 360 || got[1] != 740 {
+		t.Errorf("viewport %v, %v; want 360x740", got, err)
 	}
 }

@@ -151,6 +151,63 @@ func Screenshot(ctx context.Context, path string) error {
 	return os.WriteFile(path, png, 0o644)
 }
 
+// WaitText waits until the rendered text (innerText) of the first element
+// that matches the CSS selector satisfies ok, and returns it. On timeout its
+// error tells the last text seen.
+func WaitText(ctx context.Context, selector string, timeout time.Duration, ok func(text string) bool) (string, error) {
+	expr := fmt.Sprintf(`(() => { const e = document.querySelector(%s); return e ? e.innerText : null; })()`, jsString(selector))
+	var last *string
+	err := poll(ctx, timeout, func(ctx context.Context) (bool, error) {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[*string](expr))
+		if err != nil {
+			return false, err
+		}
+		last = v
+		return v != nil && ok(*v), nil
+	})
+	if err != nil {
+		seen := "(no element)"
+		if last != nil {
+			seen = fmt.Sprintf("%q", *last)
+		}
+		return "", fmt.Errorf("browsertest: waiting for the text of %s: %w; last text %s", selector, err, seen)
+	}
+	return *last, nil
+}
+
+// presentedFramesJS counts the frames a <video> presents during a time.
+const presentedFramesJS = `new Promise((resolve, reject) => {
+	const v = document.querySelector(%s);
+	if (!(v instanceof HTMLVideoElement)) return reject(new Error("no video element matches the selector"));
+	let n = 0;
+	const count = () => { n++; v.requestVideoFrameCallback(count); };
+	v.requestVideoFrameCallback(count);
+	setTimeout(() => resolve(n), %d);
+})`
+
+// PresentedFrames counts the frames the <video> that matches the CSS
+// selector presents during d (with requestVideoFrameCallback): a playing
+// video presents about its frame rate times d, a frozen one none.
+func PresentedFrames(ctx context.Context, selector string, d time.Duration) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, d+actionTimeout)
+	defer cancel()
+	n, err := Eval[int](ctx, fmt.Sprintf(presentedFramesJS, jsString(selector), d.Milliseconds()))
+	if err != nil {
+		return 0, fmt.Errorf("browsertest: counting the frames of %s: %w", selector, err)
+	}
+	return n, nil
+}
+
+// Poll calls check every 25 ms until it reports true, and fails when timeout
+// passes first (its error then wraps the last error of check) or ctx ends.
+// Each call of check gets a context that ends at the timeout.
+func Poll(ctx context.Context, timeout time.Duration, check func(ctx context.Context) (bool, error)) error {
+	if err := poll(ctx, timeout, check); err != nil {
+		return fmt.Errorf("browsertest: %w", err)
+	}
+	return nil
+}
+
 // errTimeout is wrapped by the poll helpers when their timeout passes.
 var errTimeout = errors.New("timed out")
 

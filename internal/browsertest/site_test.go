@@ -24,15 +24,11 @@ type site struct {
 }
 
 // newSite starts a site whose /webrtc/offer is answered by offer (after the
-// body is recorded; the handler gets the decoded body).
+// body is recorded; the handler gets the decoded body). /webrtc/stop records
+// the body and answers 204. There is no WebRTC server here: tests that
+// stream run against the real rtcstream.Stream, in the root package's
+// browser_test.go.
 func newSite(t *testing.T, offer func(w http.ResponseWriter, body map[string]any)) *site {
-	t.Helper()
-	return newSiteWithStop(t, offer, nil)
-}
-
-// newSiteWithStop is newSite whose /webrtc/stop is answered by stop (after
-// the body is recorded); nil answers 204.
-func newSiteWithStop(t *testing.T, offer, stop func(w http.ResponseWriter, body map[string]any)) *site {
 	t.Helper()
 	s := &site{}
 	mux := http.NewServeMux()
@@ -84,10 +80,6 @@ func newSiteWithStop(t *testing.T, offer, stop func(w http.ResponseWriter, body 
 		s.mu.Lock()
 		s.stops = append(s.stops, body)
 		s.mu.Unlock()
-		if stop != nil {
-			stop(w, body)
-			return
-		}
 		w.WriteHeader(http.StatusNoContent)
 	})
 	s.Server = httptest.NewServer(mux) // 127.0.0.1, inside the namespace
@@ -154,7 +146,7 @@ func writeQuadrantsY4M(t *testing.T, w, h int) string {
 	return path
 }
 
-// wantRGB is the sRGB we expect back for each quadrant, with a tolerance for
+// quadrantRGB is the sRGB expected for each quadrant, give or take a tolerance for
 // conversion and compression.
 var quadrantRGB = []struct {
 	name    string

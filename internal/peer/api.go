@@ -44,8 +44,9 @@ type NetConfig struct {
 	// NACKInterval; 0 means DefaultNACKInterval.
 	NACKInterval time.Duration
 	// DisconnectedTimeout is how long ICE may go without traffic before
-	// the connection counts as disconnected; 0 means 5 s. Failure follows
-	// after twice that.
+	// the connection counts as disconnected; 0 means 3 s. Failure follows
+	// after twice that, which frees a vanished browser's session. Media
+	// and consent checks keep a live connection far busier than that.
 	DisconnectedTimeout time.Duration
 }
 
@@ -120,7 +121,7 @@ func NewAPI(nc NetConfig) (*webrtc.API, error) {
 	}
 	disc := nc.DisconnectedTimeout
 	if disc <= 0 {
-		disc = 5 * time.Second
+		disc = 3 * time.Second
 	}
 	s.SetICETimeouts(disc, 2*disc, time.Second)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(s)), nil

@@ -55,6 +55,7 @@ type Conn struct {
 	opts      AnswerOptions
 	mu        sync.Mutex
 	dc        *webrtc.DataChannel
+	pending   []string // control messages waiting for the channel to open
 	closed    bool
 	inSSRC    uint32
 	wg        sync.WaitGroup
@@ -125,6 +126,7 @@ func (c *Conn) negotiate(ctx context.Context, offer string) (string, error) {
 		c.mu.Lock()
 		c.dc = dc
 		c.mu.Unlock()
+		dc.OnOpen(c.flushPending)
 		if c.opts.OnMessage != nil {
 			dc.OnMessage(func(m webrtc.DataChannelMessage) { c.opts.OnMessage(m.Data) })
 		}
@@ -274,16 +276,38 @@ func (c *Conn) AddICECandidate(cand webrtc.ICECandidateInit) error {
 	return c.pc.AddICECandidate(cand)
 }
 
-// Send sends a control message if the control channel is open; it
-// reports whether it was sent.
+// maxPending bounds the control messages held until the channel opens.
+const maxPending = 32
+
+// Send sends a control message. Messages sent before the browser's control
+// channel is open are held (up to maxPending) and sent when it opens. It
+// reports whether the message was sent or held.
 func (c *Conn) Send(msg []byte) bool {
 	c.mu.Lock()
 	dc := c.dc
-	c.mu.Unlock()
 	if dc == nil || dc.ReadyState() != webrtc.DataChannelStateOpen {
-		return false
+		defer c.mu.Unlock()
+		if c.closed || len(c.pending) >= maxPending {
+			return false
+		}
+		c.pending = append(c.pending, string(msg))
+		return true
 	}
+	c.mu.Unlock()
 	return dc.SendText(string(msg)) == nil
+}
+
+// flushPending sends the messages held while the channel was opening.
+func (c *Conn) flushPending() {
+	c.mu.Lock()
+	dc, pending := c.dc, c.pending
+	c.pending = nil
+	c.mu.Unlock()
+	for _, m := range pending {
+		if dc.SendText(m) != nil {
+			return
+		}
+	}
 }
 
 // Flush waits, up to timeout, until the control messages sent so far have

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/rtcstream/rtcstream/codec"
-	"github.com/rtcstream/rtcstream/media"
 )
 
 // VideoHandler processes one frame. in is owned by the call: the handler may
@@ -84,12 +83,11 @@ type VideoStats struct {
 // track's read goroutine; Run runs the handler goroutine. All other methods
 // are safe for concurrent use.
 type Video struct {
-	cfg    VideoConfig
-	dec    codec.VideoDecoder
-	asm    *Assembler
-	slot   *latest
-	pack   *Packetizer
-	forced atomic.Bool // a keyframe was asked for before the encoder existed
+	cfg  VideoConfig
+	dec  codec.VideoDecoder
+	asm  *Assembler
+	slot *latest
+	out  *Sender
 
 	firstTS uint32
 	haveTS  bool
@@ -127,7 +125,7 @@ func NewVideo(cfg VideoConfig) (*Video, error) {
 		dec:  dec,
 		asm:  NewAssembler(cfg.LossWait),
 		slot: newLatest(),
-		pack: NewPacketizer(cfg.Out, cfg.MTU),
+		out:  NewSender(cfg.NewEncoder, cfg.Out, cfg.MTU),
 	}
 	return v, nil
 }
@@ -186,25 +184,10 @@ func (v *Video) decode(f Frame, now time.Time) {
 
 // ForceKeyFrame makes the next sent frame a keyframe (the browser sent a
 // PLI or FIR).
-func (v *Video) ForceKeyFrame() {
-	v.encMu.Lock()
-	defer v.encMu.Unlock()
-	if v.enc != nil {
-		v.enc.RequestKeyFrame()
-		return
-	}
-	v.forced.Store(true)
-}
+func (v *Video) ForceKeyFrame() { v.out.ForceKeyFrame() }
 
 // SetBitrate changes the encoder's target bitrate in place.
-func (v *Video) SetBitrate(bps int) error {
-	v.encMu.Lock()
-	defer v.encMu.Unlock()
-	if v.enc == nil {
-		return nil
-	}
-	return v.enc.SetBitrate(bps)
-}
+func (v *Video) SetBitrate(bps int) error { return v.out.SetBitrate(bps) }
 
 // Run calls the handler on the newest frame, encodes and sends what it
 // returns, until ctx ends, the handler error policy stops it, or sending
@@ -237,11 +220,7 @@ func (v *Video) process(ctx context.Context, f *pooledFrame) error {
 	if out == nil {
 		return nil // the handler chose to send nothing for this frame
 	}
-	img := media.ToI420(v.convBuf, out)
-	if img != out {
-		v.convBuf = img
-	}
-	if err := v.encode(img, f); err != nil {
+	if err := v.out.Send(out, f.pts, f.rtp); err != nil {
 		v.encErrs.Add(1)
 		return err
 	}
@@ -266,31 +245,6 @@ func (v *Video) call(ctx context.Context, f *pooledFrame) (out image.Image, err 
 	return out, nil
 }
 
-func (v *Video) encode(img *image.YCbCr, f *pooledFrame) error {
-	v.encMu.Lock()
-	if v.enc == nil {
-		enc, err := v.cfg.NewEncoder()
-		if err != nil {
-			v.encMu.Unlock()
-			return fmt.Errorf("pipeline: new encoder: %w", err)
-		}
-		v.enc = enc
-		v.forced.Store(false) // a new encoder starts with a keyframe
-	}
-	enc := v.enc
-	v.encMu.Unlock()
-	var err error
-	v.encBuf, _, err = enc.Encode(v.encBuf[:0], img, f.pts)
-	if err != nil {
-		return fmt.Errorf("pipeline: encode: %w", err)
-	}
-	if len(v.encBuf) == 0 {
-		return nil // the encoder dropped the frame (rate control)
-	}
-	v.encoded.Add(1)
-	return v.pack.WriteFrame(v.encBuf, f.rtp)
-}
-
 // Stats returns the counters so far.
 func (v *Video) Stats() VideoStats {
 	v.inMu.Lock()
@@ -303,7 +257,7 @@ func (v *Video) Stats() VideoStats {
 		DroppedStale:   v.slot.droppedCount(),
 		Handled:        v.handled.Load(),
 		HandlerErrors:  v.hErrs.Load(),
-		Encoded:        v.encoded.Load(),
+		Encoded:        v.out.Encoded(),
 		EncodeErrors:   v.encErrs.Load(),
 		KeyFramesAsked: v.plis.Load(),
 	}
@@ -317,10 +271,5 @@ func (v *Video) Close() error {
 	v.inMu.Lock()
 	err := v.dec.Close()
 	v.inMu.Unlock()
-	v.encMu.Lock()
-	if v.enc != nil {
-		err = errors.Join(err, v.enc.Close())
-	}
-	v.encMu.Unlock()
-	return err
+	return errors.Join(err, v.out.Close())
 }

@@ -9,7 +9,7 @@ import (
 )
 
 func TestAssetsHoldTheComponent(t *testing.T) {
-	for _, name := range []string{"rtc-stream.js", "rtc-stream.css", "signalling.js", "session.js", "media.js", "messages.js"} {
+	for _, name := range []string{"rtc-stream.js", "rtc-stream.css", "signalling.js", "session.js", "media.js", "messages.js", "blocks.js", "blocks.css"} {
 		b, err := fs.ReadFile(Assets(), name)
 		if err != nil {
 			t.Errorf("Assets() lacks %s: %v", name, err)

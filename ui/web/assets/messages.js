@@ -16,9 +16,15 @@
  *   The server ended the session. error is true when it ended because of a failure.
  * @typedef {{type: "log", data: any}} LogMessage
  *   Diagnostics; ignored by the element.
+ * @typedef {{type: "tick"}} TickMessage
+ *   The server asks for the current values of the element's inputs (its
+ *   "inputs" attribute); the Blocks runtime (blocks.js) sends them.
+ * @typedef {{type: "output", values: Record<string, any>}} OutputMessage
+ *   New values for output components of the page, keyed by component id; the
+ *   Blocks runtime (blocks.js) shows them.
  * @typedef {{type: "unknown", raw: any}} UnknownMessage
  *   A message this version does not know; ignored.
- * @typedef {ErrorMessage | WarningMessage | EndMessage | LogMessage | UnknownMessage} ServerMessage
+ * @typedef {ErrorMessage | WarningMessage | EndMessage | LogMessage | TickMessage | OutputMessage | UnknownMessage} ServerMessage
  */
 
 /**
@@ -52,6 +58,12 @@ export function parseServerMessage(data) {
     }
     case "log":
       return { type: "log", data: msg };
+    case "tick":
+      return { type: "tick" };
+    case "output": {
+      const values = msg.values && typeof msg.values === "object" && !Array.isArray(msg.values) ? msg.values : {};
+      return { type: "output", values };
+    }
     default:
       return { type: "unknown", raw: msg };
   }

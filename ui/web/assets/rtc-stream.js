@@ -14,7 +14,8 @@
  *
  * The element keeps data-state current: idle | connecting | streaming | error.
  * It dispatches "statechange" (detail {state}) and "servermessage" (detail: the
- * parsed data channel message). It uses light DOM so pages can style it; the
+ * parsed data channel message). On a Blocks page, the runtime (blocks.js) uses
+ * both, and the attributes inputs="id ..." and trigger="id": see blocks.js. It uses light DOM so pages can style it; the
  * stylesheet is rtc-stream.css next to this file, added to the page if missing.
  */
 
@@ -432,6 +433,11 @@ export class RTCStreamElement extends HTMLElement {
         }
         break;
       case "log":
+        break;
+      case "tick":
+      case "output":
+        // For the page's components: the Blocks runtime (blocks.js) listens
+        // to servermessage and sends inputs or shows outputs.
         break;
       default:
         console.debug("rtc-stream: unknown server message", msg);

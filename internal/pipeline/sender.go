@@ -1,0 +1,106 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rtcstream/rtcstream/codec"
+	"github.com/rtcstream/rtcstream/media"
+)
+
+// Sender encodes frames and sends them as RTP: the outbound half of the
+// frame path, shared by send-receive sessions and receive-mode generators.
+// The encoder is made on the first frame. Send must be called from one
+// goroutine; ForceKeyFrame, SetBitrate and Close are safe from any.
+type Sender struct {
+	newEnc  func() (codec.VideoEncoder, error)
+	pack    *Packetizer
+	mu      sync.Mutex // guards enc
+	enc     codec.VideoEncoder
+	closed  bool
+	buf     []byte
+	conv    *image.YCbCr
+	encoded atomic.Uint64
+}
+
+// NewSender returns a Sender that makes its encoder with newEnc and writes
+// packets to out (mtu <= 0 means DefaultMTU).
+func NewSender(newEnc func() (codec.VideoEncoder, error), out RTPWriter, mtu int) *Sender {
+	return &Sender{newEnc: newEnc, pack: NewPacketizer(out, mtu)}
+}
+
+// Send encodes img, stamped pts for the encoder's rate control and rtpTS on
+// the wire, and writes its packets. img may be any image; a 4:2:0
+// *image.YCbCr is encoded without conversion. img is read only during the
+// call.
+func (s *Sender) Send(img image.Image, pts time.Duration, rtpTS uint32) error {
+	yc := media.ToI420(s.conv, img)
+	if yc != img {
+		s.conv = yc // keep the conversion buffer, never the caller's image
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errors.New("pipeline: sender closed")
+	}
+	if s.enc == nil {
+		enc, err := s.newEnc()
+		if err != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("pipeline: new encoder: %w", err)
+		}
+		s.enc = enc
+	}
+	enc := s.enc
+	s.mu.Unlock()
+	var err error
+	s.buf, _, err = enc.Encode(s.buf[:0], yc, pts)
+	if err != nil {
+		return fmt.Errorf("pipeline: encode: %w", err)
+	}
+	if len(s.buf) == 0 {
+		return nil // the encoder dropped the frame (rate control)
+	}
+	s.encoded.Add(1)
+	return s.pack.WriteFrame(s.buf, rtpTS)
+}
+
+// ForceKeyFrame makes the next frame a keyframe. Before the first frame it
+// does nothing: an encoder's first frame is a keyframe.
+func (s *Sender) ForceKeyFrame() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.enc != nil {
+		s.enc.RequestKeyFrame()
+	}
+}
+
+// SetBitrate changes the encoder's target bitrate in place.
+func (s *Sender) SetBitrate(bps int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.enc == nil {
+		return nil
+	}
+	return s.enc.SetBitrate(bps)
+}
+
+// Encoded counts the frames sent.
+func (s *Sender) Encoded() uint64 { return s.encoded.Load() }
+
+// Close frees the encoder; call it after the last Send. It is idempotent.
+func (s *Sender) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	if s.enc == nil {
+		return nil
+	}
+	err := s.enc.Close()
+	s.enc = nil
+	return err
+}

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package turntest
+
+import "os/exec"
+
+func setDeathSignal(*exec.Cmd) {}

@@ -1,0 +1,13 @@
+package ui_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/rtcstream/rtcstream/internal/netns"
+)
+
+// The browser tests run in a loopback-only network namespace of their own.
+func TestMain(m *testing.M) {
+	os.Exit(netns.RunTestsInNetNS(m))
+}

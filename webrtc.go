@@ -1,0 +1,230 @@
+package rtcstream
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rtcstream/rtcstream/ui"
+)
+
+// WebRTC is the stream component of a Blocks page (package ui), the
+// counterpart of gradio_webrtc's WebRTC: place it with Layout.Add, give it
+// a handler with Stream, and serve the Blocks.
+//
+//	image := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{Props: ui.Props{Label: "Stream"}})
+//	conf := &ui.Slider{Props: ui.Props{Label: "Confidence Threshold"}, Maximum: 1, Step: 0.05, Value: 0.3}
+//	g.Add(image, conf)
+//	err := image.Stream(detection, rtcstream.StreamEvent{
+//		Inputs:  []ui.Component{image, conf},
+//		Outputs: []ui.Component{image},
+//	})
+//
+// Its methods are safe for concurrent use.
+type WebRTC struct {
+	opts WebRTCOptions
+
+	mu      sync.Mutex
+	stream  *Stream
+	event   StreamEvent
+	trigger string // the trigger's component id, once linked
+	inputs  string // the extra inputs' component ids, space-separated
+}
+
+// WebRTCOptions configure a WebRTC component. The zero value is a
+// send-receive video stream with the defaults of Options.
+type WebRTCOptions struct {
+	// Props are the common component parameters: label, height, width,
+	// visibility, classes, ...
+	ui.Props
+	// Modality is Video (the default).
+	Modality Modality
+	// Mode is SendReceive (the default), Receive or Send.
+	Mode Mode
+	// Options configure the stream: mirroring, RTC configuration, time
+	// limit, session limit, track constraints, button labels, network.
+	// Title and Description belong to NewStream's page and are ignored.
+	Options
+}
+
+// StreamEvent says what a WebRTC component's handler reads and returns,
+// like gradio's stream event.
+type StreamEvent struct {
+	// Inputs feed the handler's parameters, in order: the WebRTC component
+	// itself stands for the incoming frame, other components (ui.Input)
+	// for their current values, which the page sends as they change. A
+	// receive-mode handler has no frame parameter.
+	Inputs []ui.Component
+	// Outputs take the handler's results, in order: the WebRTC component
+	// itself for the returned frame, other components (ui.Output) for
+	// additional outputs shown in the page. A trailing error result is
+	// allowed beyond them.
+	Outputs []ui.Component
+	// TimeLimit ends each session after this long. Zero keeps the
+	// component's Options.TimeLimit (gradio_webrtc silently replaced it).
+	TimeLimit time.Duration
+	// ConcurrencyLimit caps concurrent sessions; later users wait in line
+	// with their place shown. Zero keeps Options.MaxSessions (default: no
+	// cap).
+	ConcurrencyLimit int
+	// Trigger, for a receive-mode stream, is a component (a ui.Button)
+	// whose click starts the stream. Default: the component's own Start
+	// button.
+	Trigger ui.Component
+}
+
+// NewWebRTC returns a WebRTC component. Give it a handler with Stream
+// before the page is served.
+func NewWebRTC(opts WebRTCOptions) *WebRTC {
+	if opts.Modality == ModalityUnknown {
+		opts.Modality = Video
+	}
+	if opts.Mode == ModeUnknown {
+		opts.Mode = SendReceive
+	}
+	return &WebRTC{opts: opts}
+}
+
+// Stream sets the component's handler: fn runs on every frame (or, in
+// receive mode, generates frames) with ev's inputs and outputs. fn is
+// checked against them now: a mismatch is an error naming the parameter.
+// Stream may be called once.
+func (w *WebRTC) Stream(fn any, ev StreamEvent) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stream != nil {
+		return errors.New("rtcstream: Stream was already called on this component")
+	}
+	b, err := bind(w.opts.Mode, fn, w, ev.Inputs, ev.Outputs)
+	if err != nil {
+		return err
+	}
+	o := w.opts.Options.withDefaults()
+	if ev.TimeLimit > 0 {
+		o.TimeLimit = ev.TimeLimit
+	}
+	if ev.ConcurrencyLimit > 0 {
+		o.MaxSessions = ev.ConcurrencyLimit
+	}
+	s, err := newStream(w.opts.Modality, w.opts.Mode, b, o)
+	if err != nil {
+		return err
+	}
+	w.stream, w.event = s, ev
+	return nil
+}
+
+// Server returns the stream behind the component (nil before Stream),
+// for its session counts, Tick and Close.
+func (w *WebRTC) Server() *Stream {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stream
+}
+
+// Tick asks every connected page to send its inputs again (gradio_webrtc's
+// tick event); see Stream.Tick.
+func (w *WebRTC) Tick() {
+	if s := w.Server(); s != nil {
+		s.Tick()
+	}
+}
+
+// Close ends the component's sessions; see Stream.Close.
+func (w *WebRTC) Close() error {
+	if s := w.Server(); s != nil {
+		return s.Close()
+	}
+	return nil
+}
+
+// Common returns the component's common properties.
+func (w *WebRTC) Common() *ui.Props { return &w.opts.Props }
+
+// Link resolves the handler's inputs and outputs to the page's component
+// ids. The page calls it once, when it is built.
+func (w *WebRTC) Link(l *ui.Links) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stream == nil {
+		return errors.New("rtcstream: the WebRTC component has no handler; call its Stream method before serving the page")
+	}
+	b := w.stream.bind
+	inputIDs := map[string]int{}
+	var ids []string
+	for i, p := range b.params {
+		if p.input == nil {
+			continue
+		}
+		id, err := l.UseInput(p.input)
+		if err != nil {
+			return fmt.Errorf("handler parameter %d: %w", i+1, err)
+		}
+		inputIDs[id] = i
+		ids = append(ids, id)
+	}
+	outputIDs := map[int]string{}
+	for i, r := range b.results {
+		if r.output == nil {
+			continue
+		}
+		id, err := l.UseOutput(r.output)
+		if err != nil {
+			return fmt.Errorf("handler result %d: %w", i+1, err)
+		}
+		outputIDs[i] = id
+	}
+	if t := w.event.Trigger; t != nil {
+		if w.opts.Mode != Receive {
+			return errors.New("rtcstream: a Trigger starts receive-mode streams only")
+		}
+		id, err := l.ID(t)
+		if err != nil {
+			return fmt.Errorf("trigger: %w", err)
+		}
+		w.trigger = id
+	}
+	w.inputs = strings.Join(ids, " ")
+	w.stream.setIDs(inputIDs, outputIDs)
+	return nil
+}
+
+// Mount serves the component's signalling routes under prefix.
+func (w *WebRTC) Mount(mux *http.ServeMux, prefix string) {
+	if s := w.Server(); s != nil {
+		s.mountSignalling(mux, prefix)
+	}
+}
+
+// Render writes the component: its label and the <rtc-stream> element.
+func (w *WebRTC) Render(r *ui.Renderer, id string) error {
+	s := w.Server()
+	if s == nil {
+		return errors.New("rtcstream: the WebRTC component has no handler; call its Stream method")
+	}
+	src, ok := r.MountURL(w)
+	if !ok {
+		return errors.New("rtcstream: the WebRTC component was not mounted")
+	}
+	r.Module("rtc-stream.js")
+	r.Stylesheet("rtc-stream.css")
+	e := s.element(src, "")
+	p := w.opts.Props
+	e.Width, e.Height = p.Width, p.Height
+	w.mu.Lock()
+	if w.inputs != "" {
+		e.Attrs["inputs"] = w.inputs
+	}
+	if w.trigger != "" {
+		e.Attrs["trigger"] = w.trigger
+	}
+	w.mu.Unlock()
+	return r.Block(id, w, ui.Block{Kind: "webrtc"}, func() error {
+		r.Label(id, w, "")
+		_, err := r.WriteString(string(e.HTML()))
+		return err
+	})
+}
