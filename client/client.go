@@ -132,7 +132,7 @@ func Dial(ctx context.Context, base string, opts *Options) (*Conn, error) {
 	if o.FrameBuffer <= 0 {
 		o.FrameBuffer = 64
 	}
-	nc := peer.NetConfig{DisableMDNS: true}
+	nc := peer.NetConfig{DisableMDNS: true, RelayOnly: o.RelayOnly}
 	if o.Loopback {
 		nc.Interfaces, nc.IncludeLoopback = []string{"lo"}, true
 	}

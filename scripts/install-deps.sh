@@ -15,6 +15,7 @@ command -v tar >/dev/null 2>&1 || missing+=(tar)
 if [ "$need_browser" = 1 ]; then
 	command -v chromium >/dev/null 2>&1 || [ -n "${RTCSTREAM_CHROMIUM:-}" ] || missing+=(chromium)
 	command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+	command -v turnserver >/dev/null 2>&1 || missing+=(coturn)   # TURN relay tests
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"sync"
+	"sync/atomic"
 )
 
 // BlocksOptions configures a page. The zero value is a valid, untitled page.
@@ -64,6 +66,7 @@ type Blocks struct {
 	built    bool
 	buildErr error
 	page     *page
+	served   atomic.Pointer[page] // page, once built without error
 }
 
 // NewBlocks returns an empty page with the options opts.
@@ -97,6 +100,7 @@ func (b *Blocks) Build() error {
 		return b.buildErr
 	}
 	b.page = p
+	b.served.Store(p)
 	return nil
 }
 
@@ -104,11 +108,15 @@ func (b *Blocks) Build() error {
 // routes of its Mounters, building the page first if needed. If the page
 // can't be built every request gets 500 with the problems.
 func (b *Blocks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := b.Build(); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
+	p := b.served.Load()
+	if p == nil {
+		if err := b.Build(); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		p = b.served.Load()
 	}
-	b.page.mux.ServeHTTP(w, r)
+	p.mux.ServeHTTP(w, r)
 }
 
 // ID returns the id of c on the built page (its data-component, the {id}
@@ -140,16 +148,30 @@ func (b *Blocks) isBuilt() bool {
 }
 
 // registerAdded remembers c, so that a component added with NoRender gets
-// an id even if it is never placed.
-func (b *Blocks) registerAdded(c Component) {
-	if b == nil {
-		return
+// an id even if it is never placed. It reports whether c can be placed: a
+// nil component is recorded as an error of the next Build.
+func (b *Blocks) registerAdded(c Component) bool {
+	if isNil(c) {
+		if b != nil {
+			b.mu.Lock()
+			b.addErrs = append(b.addErrs, &BuildError{Problem: "Add got a nil component"})
+			b.mu.Unlock()
+		}
+		return false
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	if b != nil {
+		b.mu.Lock()
+		b.added = append(b.added, c)
+		b.mu.Unlock()
+	}
+	return true
+}
+
+// isNil reports whether c is nil or a nil pointer.
+func isNil(c Component) bool {
 	if c == nil {
-		b.addErrs = append(b.addErrs, &BuildError{Problem: "Add got a nil component"})
-		return
+		return true
 	}
-	b.added = append(b.added, c)
+	v := reflect.ValueOf(c)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }

@@ -449,3 +449,53 @@ func TestBrowserRealRTCStream(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestBrowserLayout(t *testing.T) {
+	b := ui.NewBlocks(ui.BlocksOptions{FillWidth: true})
+	b.Row(ui.Props{Key: "row"}, func(r *ui.Layout) {
+		r.Add(
+			&ui.Textbox{Props: ui.Props{Key: "wide", Scale: 2}},
+			&ui.Textbox{Props: ui.Props{Key: "narrow"}},
+			&ui.Button{Props: ui.Props{Key: "fixed", Scale: ui.NoGrow, MinWidth: 90}, Value: "Go"},
+			&ui.Textbox{Props: ui.Props{Key: "gone", Hidden: true}},
+		)
+	})
+	b.Row(ui.Props{Key: "wrap"}, func(r *ui.Layout) {
+		r.Add(&ui.Textbox{Props: ui.Props{Key: "w1", MinWidth: 700}}, &ui.Textbox{Props: ui.Props{Key: "w2", MinWidth: 700}})
+	})
+	b.Group(ui.Props{Key: "g"}, func(g *ui.Layout) {
+		g.Add(&ui.Textbox{Props: ui.Props{Key: "g1"}}, &ui.Textbox{Props: ui.Props{Key: "g2"}})
+	})
+	b.Add(&ui.Textbox{Props: ui.Props{Key: "sized", Width: "300", Height: "10em"}})
+	ctx := openPage(t, b, browsertest.Options{WindowWidth: 1200, WindowHeight: 800})
+	rect := func(id string) []float64 {
+		v, err := browsertest.Eval[[]float64](ctx, fmt.Sprintf(`(() => { const r = document.querySelector('[data-component=%q]').getBoundingClientRect();
+			return [r.left, r.top, r.width, r.height]; })()`, id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	wide, narrow, fixed, gone := rect("wide"), rect("narrow"), rect("fixed"), rect("gone")
+	if ratio := wide[2] / narrow[2]; ratio < 1.8 || ratio > 2.2 {
+		t.Errorf("Scale 2 vs 1: widths %v and %v (ratio %.2f), want about 2", wide[2], narrow[2], ratio)
+	}
+	if fixed[2] < 89 || fixed[2] > 140 {
+		t.Errorf("NoGrow button width %v, want about its MinWidth 90", fixed[2])
+	}
+	if wide[1] != narrow[1] || narrow[1] != fixed[1] {
+		t.Errorf("a Row's children are not side by side: tops %v %v %v", wide[1], narrow[1], fixed[1])
+	}
+	if gone[2] != 0 || gone[3] != 0 {
+		t.Errorf("a Hidden component takes %vx%v", gone[2], gone[3])
+	}
+	if w1, w2 := rect("w1"), rect("w2"); w2[1] <= w1[1] {
+		t.Errorf("children too wide for the row did not wrap: tops %v, %v", w1[1], w2[1])
+	}
+	if g1, g2 := rect("g1"), rect("g2"); g2[1]-(g1[1]+g1[3]) > 1.5 {
+		t.Errorf("a Group's children are %v pixels apart, want a hairline", g2[1]-(g1[1]+g1[3]))
+	}
+	if s := rect("sized"); s[2] != 300 || s[3] < 100 || s[3] > 200 {
+		t.Errorf("Width 300, Height 10em: %vx%v", s[2], s[3])
+	}
+}

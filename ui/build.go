@@ -295,8 +295,14 @@ func (bd *builder) mount() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", p.servePage)
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", assetHandler()))
-	mux.HandleFunc("/ui/value/{id}", p.serveValue)
-	mux.HandleFunc("/ui/click/{id}", p.serveClick)
+	// The page's own routes refuse cross-site browser requests (a form on
+	// another site posting a click); Mounters decide for their routes.
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusForbidden, "cross_origin", "cross-origin requests are not allowed")
+	}))
+	mux.Handle("/ui/value/{id}", csrf.Handler(http.HandlerFunc(p.serveValue)))
+	mux.Handle("/ui/click/{id}", csrf.Handler(http.HandlerFunc(p.serveClick)))
 	mux.HandleFunc("/ui/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such route")
 	})

@@ -158,6 +158,7 @@ func TestPropsErrors(t *testing.T) {
 		{"button variant", []ui.Component{&ui.Button{Variant: 9}}, []string{"Variant is Variant(9)"}},
 		{"not a pointer", []ui.Component{valueComponent{}}, []string{"add a pointer"}},
 		{"nil", []ui.Component{nil}, []string{"nil component"}},
+		{"nil pointer", []ui.Component{(*ui.Slider)(nil)}, []string{"nil component"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,28 @@
 //
 // The WebRTC component itself lives in the root rtcstream package; it is a
 // Component like any other, placed with Layout.Add.
+//
+// A page is a Blocks; containers take a func, as Python's `with` does:
+//
+//	demo := ui.NewBlocks(ui.BlocksOptions{CSS: css, Title: "Webcam"})
+//	demo.Add(&ui.HTML{Value: "<h1>Webcam</h1>"})
+//	demo.Column(ui.Props{ElemClasses: []string{"my-column"}}, func(col *ui.Layout) {
+//		col.Group(ui.Props{}, func(g *ui.Layout) {
+//			g.Add(image, &ui.Slider{Props: ui.Props{Label: "Threshold"}, Maximum: 1, Step: 0.05})
+//		})
+//	})
+//	http.ListenAndServe(":7860", demo)
+//
+// Every component embeds Props, Gradio's common parameters with Go zero
+// values for Gradio's defaults, and has a typed Value. Inputs (Slider,
+// Number, Checkbox, Dropdown, Radio, Textbox, Button) decode what the page
+// sends; outputs (those, and Label, JSON, Chatbot, HTML, Markdown) encode
+// what Go sets. Props.ValueFunc computes a value on page load, every
+// Props.Every, and when one of Props.Inputs changes.
+//
+// In the page, assets/blocks.js holds the components' values, sends a
+// stream's inputs over its <rtc-stream> data channel and shows its outputs;
+// see that file for the message formats.
 package ui
 
 import (

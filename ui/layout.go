@@ -18,8 +18,7 @@ type Layout struct {
 func (l *Layout) Add(components ...Component) {
 	l.checkOpen()
 	for _, c := range components {
-		l.blocks.registerAdded(c)
-		if c == nil || c.Common().NoRender {
+		if !l.blocks.registerAdded(c) || c.Common().NoRender {
 			continue
 		}
 		l.children = append(l.children, c)
@@ -30,8 +29,7 @@ func (l *Layout) Add(components ...Component) {
 // component.render(). A component can be placed once on a page.
 func (l *Layout) Render(c Component) {
 	l.checkOpen()
-	l.blocks.registerAdded(c)
-	if c != nil {
+	if l.blocks.registerAdded(c) {
 		l.children = append(l.children, c)
 	}
 }
@@ -42,7 +40,7 @@ func (l *Layout) Render(c Component) {
 // *ui.Layout) { ... }).
 func (l *Layout) With(c Container, fill func(*Layout)) {
 	l.Add(c)
-	if c == nil {
+	if isNil(c) {
 		return
 	}
 	inner := c.inner()

@@ -67,7 +67,7 @@ type valueReply struct {
 // initial values, POST with {"inputs": {id: value}}; it answers
 // {"value": v}.
 func (p *page) serveValue(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost && r.Method != http.MethodHead {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use GET or POST")
 		return

@@ -173,3 +173,28 @@ func TestClickRoute(t *testing.T) {
 	wantAPIError(t, httptestPost(t, b, "/ui/click/none", ""), http.StatusNotFound, "unknown_component")
 	wantAPIError(t, get(t, b, "/ui/click/go"), http.StatusMethodNotAllowed, "method_not_allowed")
 }
+
+func TestCrossSiteRequestsRefused(t *testing.T) {
+	var clicks atomic.Int64
+	btn := &ui.Button{Props: ui.Props{Key: "go"}}
+	btn.OnClick(func(context.Context) error { clicks.Add(1); return nil })
+	b := ui.NewBlocks(ui.BlocksOptions{})
+	b.Add(btn, &ui.Textbox{Props: ui.Props{Key: "t", ValueFunc: func() string { return "x" }}})
+	for _, path := range []string{"/ui/click/go", "/ui/value/t"} {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodPost, path, strings.NewReader("{}"))
+		r.Header.Set("Sec-Fetch-Site", "cross-site")
+		b.ServeHTTP(w, r)
+		wantAPIError(t, w, http.StatusForbidden, "cross_origin")
+	}
+	// Same-origin browsers and non-browser clients pass.
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, "/ui/click/go", nil)
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	b.ServeHTTP(w, r)
+	reply(t, w, http.StatusOK)
+	reply(t, httptestPost(t, b, "/ui/click/go", ""), http.StatusOK)
+	if clicks.Load() != 2 {
+		t.Errorf("%d clicks, want 2", clicks.Load())
+	}
+}

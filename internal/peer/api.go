@@ -41,6 +41,11 @@ type NetConfig struct {
 	PublicIPs []string
 	// DisableMDNS stops .local candidate gathering and resolution.
 	DisableMDNS bool
+	// RelayOnly is set when the connection may only use TURN relays. The
+	// controlling agent then nominates a relayed pair at once: pion/ice
+	// only derives that from its own candidate types, which pion/webrtc
+	// does not set, so without it an offerer waits 2 s (pion/ice#324).
+	RelayOnly bool
 	// NACKInterval; 0 means DefaultNACKInterval.
 	NACKInterval time.Duration
 	// DisconnectedTimeout is how long ICE may go without traffic before
@@ -124,5 +129,9 @@ func NewAPI(nc NetConfig) (*webrtc.API, error) {
 		disc = 3 * time.Second
 	}
 	s.SetICETimeouts(disc, 2*disc, time.Second)
+	if nc.RelayOnly {
+		s.SetRelayAcceptanceMinWait(0)
+		s.SetPrflxAcceptanceMinWait(0)
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(s)), nil
 }
