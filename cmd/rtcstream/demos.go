@@ -2,17 +2,24 @@ package main
 
 import (
 	"image"
+	"net/http"
+
+	"github.com/rtcstream/rtcstream"
+	"github.com/rtcstream/rtcstream/detect/face"
+	"github.com/rtcstream/rtcstream/ui"
 )
 
-// A demo is a handler with a name and a line about it.
+// A demo is a page with a name and a line about it. build returns the page
+// and a function that ends its sessions.
 type demoInfo struct {
-	name, title, about string
-	handler            any
+	name, about string
+	build       func(network rtcstream.Network) (http.Handler, func(), error)
 }
 
 var demos = []demoInfo{
-	{"edges", "Edge detection", "Sobel edges of your camera, computed in Go on every frame", edges},
-	{"invert", "Invert", "Your camera with its brightness inverted", invert},
+	{"faces", "Face detection in pure Go on your camera, with a confidence slider", faces},
+	{"edges", "Sobel edges of your camera, computed in Go on every frame", simple("Edge detection", edges)},
+	{"invert", "Your camera with its brightness inverted", simple("Invert", invert)},
 }
 
 func findDemo(name string) (demoInfo, bool) {
@@ -22,6 +29,49 @@ func findDemo(name string) (demoInfo, bool) {
 		}
 	}
 	return demoInfo{}, false
+}
+
+// faces is the default demo: pigo's face detector on every frame, its
+// confidence threshold on a slider that applies live.
+func faces(network rtcstream.Network) (http.Handler, func(), error) {
+	det, err := face.New(face.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	detection := func(img *image.YCbCr, conf float64) *image.YCbCr {
+		return det.DrawFaces(img, conf)
+	}
+	demo := ui.NewBlocks(ui.BlocksOptions{Title: "Face detection"})
+	demo.Add(&ui.Markdown{Value: "# Face detection\n\nA Go function finds faces in every frame of your camera " +
+		"(pure Go, no model download) and draws them; the result streams back over WebRTC. " +
+		"Move the slider: the threshold applies to the next frame."})
+	stream := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{
+		Props:   ui.Props{Label: "Stream"},
+		Options: rtcstream.Options{Network: network},
+	})
+	conf := &ui.Slider{Props: ui.Props{Label: "Confidence Threshold"}, Minimum: 0, Maximum: 1, Step: 0.05, Value: 0.3}
+	demo.Add(stream, conf)
+	if err := stream.Stream(detection, rtcstream.StreamEvent{
+		Inputs: []ui.Component{stream, conf}, Outputs: []ui.Component{stream},
+	}); err != nil {
+		return nil, nil, err
+	}
+	if err := demo.Build(); err != nil {
+		return nil, nil, err
+	}
+	return demo, func() { stream.Close() }, nil
+}
+
+// simple makes a demo of a plain frame handler on a page of its own.
+func simple(title string, handler any) func(rtcstream.Network) (http.Handler, func(), error) {
+	return func(network rtcstream.Network) (http.Handler, func(), error) {
+		s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, handler,
+			&rtcstream.Options{Title: title, Network: network})
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func() { s.Close() }, nil
+	}
 }
 
 // invert inverts the luma plane in place: no copy, no colour conversion.
@@ -50,18 +100,16 @@ func edges(img *image.YCbCr) *image.YCbCr {
 		for x := 1; x < w-1; x++ {
 			gx := -int(up[x-1]) + int(up[x+1]) - 2*int(mid[x-1]) + 2*int(mid[x+1]) - int(down[x-1]) + int(down[x+1])
 			gy := -int(up[x-1]) - 2*int(up[x]) - int(up[x+1]) + int(down[x-1]) + 2*int(down[x]) + int(down[x+1])
-			m := abs(gx) + abs(gy)
-			if m > 219 {
-				m = 219
-			}
-			cur[x] = byte(16 + m)
+			cur[x] = byte(16 + min(abs(gx)+abs(gy), 219))
 		}
 		if y > 1 {
 			copy(src[(y-1)*st+1:(y-1)*st+w-1], prev[1:w-1])
 		}
 		prev, cur = cur, prev
 	}
-	copy(src[(h-2)*st+1:(h-2)*st+w-1], prev[1:w-1])
+	if h > 2 {
+		copy(src[(h-2)*st+1:(h-2)*st+w-1], prev[1:w-1])
+	}
 	for i := range img.Cb {
 		img.Cb[i] = byte(128 + (int(img.Cb[i])-128)/3)
 		img.Cr[i] = byte(128 + (int(img.Cr[i])-128)/3)

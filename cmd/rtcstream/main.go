@@ -73,23 +73,19 @@ func demo(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("no demo named %q (rtcstream demo -list shows them)", fs.Arg(0))
 		}
 	}
-	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, d.handler, &rtcstream.Options{
-		Title:       d.title,
-		Description: d.about,
-		// Loopback candidates let a browser on the same machine connect
-		// even with no other network up.
-		Network: rtcstream.Network{IncludeLoopback: true},
-	})
+	// Loopback candidates let a browser on the same machine connect even
+	// with no other network up.
+	page, closeDemo, err := d.build(rtcstream.Network{IncludeLoopback: true})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer closeDemo()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: page, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/rtcstream/rtcstream"
+)
+
+func TestDemoList(t *testing.T) {
+	var out bytes.Buffer
+	if err := run([]string{"demo", "-list"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range demos {
+		if !strings.Contains(out.String(), d.name) {
+			t.Errorf("-list does not show %s:\n%s", d.name, out.String())
+		}
+	}
+	if demos[0].name != "faces" {
+		t.Errorf("the default demo is %s, want faces", demos[0].name)
+	}
+}
+
+func TestUnknownDemoAndCommand(t *testing.T) {
+	if err := run([]string{"demo", "nope"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("unknown demo: %v", err)
+	}
+	if err := run([]string{"frobnicate"}, io.Discard, io.Discard); err == nil {
+		t.Error("unknown command accepted")
+	}
+	if err := run(nil, io.Discard, io.Discard); err == nil {
+		t.Error("no command accepted")
+	}
+}
+
+// Every demo builds and serves its page (the browser end-to-end tests
+// stream through them).
+func TestDemosServeTheirPage(t *testing.T) {
+	for _, d := range demos {
+		t.Run(d.name, func(t *testing.T) {
+			page, closeDemo, err := d.build(rtcstream.Network{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeDemo()
+			rec := httptest.NewRecorder()
+			page.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			if rec.Code != 200 || !strings.Contains(rec.Body.String(), "<rtc-stream") {
+				t.Fatalf("GET /: %d\n%s", rec.Code, rec.Body.String())
+			}
+		})
+	}
+}
