@@ -22,14 +22,18 @@ export class MediaError extends Error {
 /**
  * Builds getUserMedia constraints.
  * @param {Array<"video" | "audio">} kinds what to capture
- * @param {{videoDeviceID?: string}} [opts]
+ * @param {{videoDeviceID?: string, video?: MediaTrackConstraints}} [opts] video:
+ *   the page's track constraints (resolution, frame rate, facing mode)
  * @returns {MediaStreamConstraints}
  */
-export function constraintsFor(kinds, { videoDeviceID } = {}) {
+export function constraintsFor(kinds, { videoDeviceID, video } = {}) {
   /** @type {MediaStreamConstraints} */
   const c = {};
   if (kinds.includes("video")) {
-    c.video = videoDeviceID ? { deviceId: { exact: videoDeviceID } } : true;
+    /** @type {MediaTrackConstraints} */
+    const v = { ...(video ?? {}) };
+    if (videoDeviceID) v.deviceId = { exact: videoDeviceID };
+    c.video = Object.keys(v).length > 0 ? v : true;
   }
   if (kinds.includes("audio")) {
     c.audio = true;
@@ -40,7 +44,7 @@ export function constraintsFor(kinds, { videoDeviceID } = {}) {
 /**
  * Asks for the camera (and later the microphone).
  * @param {Array<"video" | "audio">} kinds
- * @param {{videoDeviceID?: string}} [opts]
+ * @param {{videoDeviceID?: string, video?: MediaTrackConstraints}} [opts]
  * @returns {Promise<MediaStream>}
  * @throws {MediaError}
  */

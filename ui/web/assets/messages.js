@@ -22,9 +22,11 @@
  * @typedef {{type: "output", values: Record<string, any>}} OutputMessage
  *   New values for output components of the page, keyed by component id; the
  *   Blocks runtime (blocks.js) shows them.
+ * @typedef {{type: "time_limit", seconds: number}} TimeLimitMessage
+ *   The session ends after this many seconds from now; the element counts down.
  * @typedef {{type: "unknown", raw: any}} UnknownMessage
  *   A message this version does not know; ignored.
- * @typedef {ErrorMessage | WarningMessage | EndMessage | LogMessage | TickMessage | OutputMessage | UnknownMessage} ServerMessage
+ * @typedef {ErrorMessage | WarningMessage | EndMessage | LogMessage | TickMessage | OutputMessage | TimeLimitMessage | UnknownMessage} ServerMessage
  */
 
 /**
@@ -60,6 +62,10 @@ export function parseServerMessage(data) {
       return { type: "log", data: msg };
     case "tick":
       return { type: "tick" };
+    case "time_limit": {
+      const seconds = Number(msg.seconds);
+      return Number.isFinite(seconds) && seconds > 0 ? { type: "time_limit", seconds } : { type: "unknown", raw: msg };
+    }
     case "output": {
       const values = msg.values && typeof msg.values === "object" && !Array.isArray(msg.values) ? msg.values : {};
       return { type: "output", values };

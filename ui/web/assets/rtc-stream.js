@@ -5,12 +5,20 @@
  *
  * Attributes (all optional):
  *   src            signalling base URL, relative to the page (default "webrtc")
- *   mode           "send-receive" (default) or "receive"
+ *   mode           "send-receive" (default), "receive" or "send"
  *   modality       "video" (default); audio is not supported yet
  *   mirror-webcam  "true" (default) mirrors the local preview; "false" does not
  *   label          a heading shown above the videos
  *   width, height  CSS sizes of the video area; a bare number means pixels
  *   button-start, button-stop  labels of the start/stop button
+ *   button-waiting the button's label while waiting in the server's line
+ *   time-limit     seconds a session may last; a countdown shows while streaming
+ *   concurrency-limit  present when the server caps sessions: Start then waits
+ *                  for a turn in its line (POST {src}/queue) with the place shown
+ *   rtc-config     "fetch": get the RTC configuration (ICE/TURN servers) from
+ *                  GET {src}/config for every connection
+ *   track-constraints  JSON MediaTrackConstraints for the camera (resolution,
+ *                  frame rate, facing mode)
  *
  * The element keeps data-state current: idle | connecting | streaming | error.
  * It dispatches "statechange" (detail {state}) and "servermessage" (detail: the
@@ -20,7 +28,7 @@
  */
 
 import { openMedia, listCameras, stopStream, deviceIDOf } from "./media.js";
-import { resolveBase } from "./signalling.js";
+import { fetchConfig, resolveBase } from "./signalling.js";
 import { Session } from "./session.js";
 
 /** @typedef {"idle" | "connecting" | "streaming" | "error"} State */
@@ -48,6 +56,7 @@ TEMPLATE.innerHTML = `
     <button class="start-stop" type="button">Start</button>
   </div>
   <div class="status" role="status" aria-live="polite"></div>
+  <div class="countdown" aria-live="off" hidden></div>
   <div class="warning" hidden></div>
   <div class="error" role="alert" hidden></div>
 </div>`;
@@ -103,6 +112,8 @@ export class RTCStreamElement extends HTMLElement {
     "height",
     "button-start",
     "button-stop",
+    "button-waiting",
+    "time-limit",
   ];
 
   /** @type {State} */
@@ -120,6 +131,12 @@ export class RTCStreamElement extends HTMLElement {
   #generation = 0;
   /** Ends the listeners on window and mediaDevices. */
   #listeners = new AbortController();
+  /** @type {ReturnType<typeof setInterval> | undefined} the time-limit countdown */
+  #countdownTimer;
+  /** When the session's time limit ends (ms since the epoch), or 0. */
+  #deadline = 0;
+  /** Whether the session is waiting in the server's line. */
+  #waiting = false;
 
   /**
    * ICE servers and other RTCPeerConnection settings for the next Start.
@@ -144,6 +161,7 @@ export class RTCStreamElement extends HTMLElement {
         select: q("select.camera-select"),
         button: q("button.start-stop"),
         status: q(".status"),
+        countdown: q(".countdown"),
         warning: q(".warning"),
         error: q(".error"),
       };
@@ -186,8 +204,10 @@ export class RTCStreamElement extends HTMLElement {
     return this.#session?.token ?? "";
   }
 
+  /** @returns {"send-receive" | "receive" | "send"} */
   get #mode() {
-    return this.getAttribute("mode") === "receive" ? "receive" : "send-receive";
+    const m = this.getAttribute("mode");
+    return m === "receive" || m === "send" ? m : "send-receive";
   }
 
   get #kinds() {
@@ -195,7 +215,23 @@ export class RTCStreamElement extends HTMLElement {
   }
 
   get #sendsCamera() {
-    return this.#mode === "send-receive" && this.#kinds.includes("video");
+    return this.#mode !== "receive" && this.#kinds.includes("video");
+  }
+
+  /**
+   * The camera constraints from the track-constraints attribute (JSON).
+   * @returns {MediaTrackConstraints | undefined}
+   */
+  get #trackConstraints() {
+    const raw = this.getAttribute("track-constraints");
+    if (!raw) return undefined;
+    try {
+      const c = JSON.parse(raw);
+      return c && typeof c === "object" ? c : undefined;
+    } catch {
+      console.warn("rtc-stream: track-constraints is not JSON:", raw);
+      return undefined;
+    }
   }
 
   /**
@@ -232,12 +268,38 @@ export class RTCStreamElement extends HTMLElement {
       if (generation !== this.#generation) return; // stopped meanwhile
     }
 
+    const base = resolveBase(this.getAttribute("src") ?? "webrtc");
+    let rtcConfiguration = this.rtcConfiguration;
+    if (this.getAttribute("rtc-config") === "fetch") {
+      // Per connection, so the server can hand out fresh TURN credentials.
+      try {
+        const cfg = await fetchConfig(base);
+        rtcConfiguration = { ...this.rtcConfiguration, ...cfg.rtcConfiguration };
+      } catch (err) {
+        if (generation === this.#generation) this.#fail(err);
+        return;
+      }
+      if (generation !== this.#generation) return;
+    }
+
     const session = new Session({
-      base: resolveBase(this.getAttribute("src") ?? "webrtc"),
+      base,
       mode: this.#mode,
       kinds: this.#kinds,
       localStream: local,
-      rtcConfiguration: this.rtcConfiguration,
+      rtcConfiguration,
+      queue: this.hasAttribute("concurrency-limit"),
+      onWait: (position) => {
+        if (this.#session !== session) return;
+        this.#waiting = true;
+        this.#setState("connecting", `Waiting for a free slot: you are number ${position} in line. It starts by itself.`);
+      },
+      onConnected: () => {
+        if (this.#session !== session) return;
+        this.#waiting = false;
+        // Nothing comes back in send mode: connected is streaming.
+        if (this.#mode === "send" && this.#state === "connecting") this.#setState("streaming");
+      },
       onTrack: (stream) => this.#showOutput(session, stream),
       onMessage: (msg) => this.#onServerMessage(msg),
       onFailure: (err) => {
@@ -265,6 +327,8 @@ export class RTCStreamElement extends HTMLElement {
    */
   #teardown({ notify }) {
     this.#generation++;
+    this.#stopCountdown();
+    this.#waiting = false;
     const session = this.#session;
     this.#session = null;
     session?.stop({ notify });
@@ -295,7 +359,10 @@ export class RTCStreamElement extends HTMLElement {
   async #openCamera() {
     if (this.#camera) return this.#camera;
     if (!this.#cameraOpening) {
-      this.#cameraOpening = openMedia(["video"], { videoDeviceID: this.#cameraID || undefined });
+      this.#cameraOpening = openMedia(["video"], {
+        videoDeviceID: this.#cameraID || undefined,
+        video: this.#trackConstraints,
+      });
     }
     const opening = this.#cameraOpening;
     const generation = this.#generation;
@@ -345,7 +412,7 @@ export class RTCStreamElement extends HTMLElement {
     if (!this.#camera || select.value === deviceIDOf(this.#camera, "video")) return;
     let next;
     try {
-      next = await openMedia(["video"], { videoDeviceID: select.value || undefined });
+      next = await openMedia(["video"], { videoDeviceID: select.value || undefined, video: this.#trackConstraints });
     } catch (err) {
       this.#cameraID = previousID;
       select.value = previousID;
@@ -423,6 +490,9 @@ export class RTCStreamElement extends HTMLElement {
       case "warning":
         this.#showWarning(msg.message);
         break;
+      case "time_limit":
+        this.#startCountdown(msg.seconds);
+        break;
       case "end":
         this.#teardown({ notify: false });
         if (msg.error) {
@@ -465,9 +535,14 @@ export class RTCStreamElement extends HTMLElement {
     this.dataset.state = state;
     if (!this.#rendered) return;
     const active = state === "connecting" || state === "streaming";
+    const waitingLabel = state === "connecting" && this.#waiting ? this.getAttribute("button-waiting") : null;
     const label = active
-      ? this.getAttribute("button-stop") || "Stop"
+      ? waitingLabel || this.getAttribute("button-stop") || "Stop"
       : this.getAttribute("button-start") || "Start";
+    if (state === "streaming" && !this.#deadline) {
+      const limit = Number(this.getAttribute("time-limit"));
+      if (limit > 0) this.#startCountdown(limit);
+    }
     this.#el.button.textContent = label;
     this.#el.button.classList.toggle("active", active);
     const texts = { idle: "Ready", connecting: "Connecting…", streaming: "Streaming", error: "Not streaming" };
@@ -482,6 +557,7 @@ export class RTCStreamElement extends HTMLElement {
     const sends = this.#sendsCamera;
     this.#el.root.dataset.mode = this.#mode;
     this.#el.root.querySelector(".pane-input")?.toggleAttribute("hidden", !sends);
+    this.#el.root.querySelector(".pane-output")?.toggleAttribute("hidden", this.#mode === "send");
     this.#el.select.toggleAttribute("hidden", !sends);
     const showEnable = sends && !this.#camera && this.#state !== "connecting" && this.#state !== "streaming";
     this.#el.enableCamera.toggleAttribute("hidden", !showEnable);
@@ -500,6 +576,32 @@ export class RTCStreamElement extends HTMLElement {
     if (h) this.style.setProperty("--rtc-stream-height", h);
     else this.style.removeProperty("--rtc-stream-height");
     this.#setState(this.#state);
+  }
+
+  /**
+   * Counts down to the end of the session's time limit.
+   * @param {number} seconds from now
+   */
+  #startCountdown(seconds) {
+    this.#stopCountdown();
+    this.#deadline = Date.now() + seconds * 1000;
+    const tick = () => {
+      const left = Math.max(0, Math.ceil((this.#deadline - Date.now()) / 1000));
+      const m = Math.floor(left / 60);
+      const s = String(left % 60).padStart(2, "0");
+      this.#el.countdown.textContent = `Time left: ${m}:${s}`;
+      this.#el.countdown.dataset.seconds = String(left);
+    };
+    tick();
+    this.#el.countdown.hidden = false;
+    this.#countdownTimer = setInterval(tick, 250);
+  }
+
+  #stopCountdown() {
+    clearInterval(this.#countdownTimer);
+    this.#countdownTimer = undefined;
+    this.#deadline = 0;
+    if (this.#rendered) this.#el.countdown.hidden = true;
   }
 
   /** @param {string} message */

@@ -7,16 +7,16 @@
  * not the local media stream; the caller opens and stops the camera.
  */
 
-import { newWebRTCID, sendCandidate, sendOffer, sendStop } from "./signalling.js";
+import { newWebRTCID, sendCandidate, sendOffer, sendStop, waitTurn } from "./signalling.js";
 import { parseServerMessage } from "./messages.js";
 
 /** @typedef {import("./messages.js").ServerMessage} ServerMessage */
 
 /** How long the connection may stay disconnected or failed before it counts as lost. */
 const LOST_AFTER_MS = 4000;
-/** How long ICE may take to connect after the answer. */
 /** How long a stopped session's connection waits for the stop reply. */
 const STOP_GRACE_MS = 1000;
+/** How long ICE may take to connect after the answer. */
 const CONNECT_TIMEOUT_MS = 20000;
 /** The label of the data channel the server talks on. */
 export const DATA_CHANNEL_LABEL = "rtcstream";
@@ -24,13 +24,16 @@ export const DATA_CHANNEL_LABEL = "rtcstream";
 /**
  * @typedef {object} SessionOptions
  * @property {string} base signalling base URL (see resolveBase)
- * @property {"send-receive" | "receive"} mode
+ * @property {"send-receive" | "receive" | "send"} mode
  * @property {Array<"video" | "audio">} kinds the media kinds of the stream
  * @property {MediaStream | null} localStream what to send in send-receive mode
  * @property {RTCConfiguration} [rtcConfiguration] ICE servers and the like
  * @property {(stream: MediaStream, track: MediaStreamTrack) => void} onTrack a remote track arrived
  * @property {(msg: ServerMessage) => void} onMessage a data channel message arrived
  * @property {(err: Error) => void} onFailure the session failed after start resolved (connection lost)
+ * @property {() => void} [onConnected] the peer connection connected
+ * @property {boolean} [queue] wait for a turn in the server's line before the offer
+ * @property {(position: number) => void} [onWait] told the place in line while waiting
  */
 
 export class Session {
@@ -87,9 +90,10 @@ export class Session {
     };
 
     for (const kind of kinds) {
-      const track = mode === "send-receive" ? localStream?.getTracks().find((t) => t.kind === kind) : undefined;
+      const track = mode !== "receive" ? localStream?.getTracks().find((t) => t.kind === kind) : undefined;
       if (track && localStream) {
-        const tr = pc.addTransceiver(track, { direction: "sendrecv", streams: [localStream] });
+        const direction = mode === "send" ? "sendonly" : "sendrecv";
+        const tr = pc.addTransceiver(track, { direction, streams: [localStream] });
         this.#senders.set(kind, tr.sender);
       } else {
         pc.addTransceiver(kind, { direction: "recvonly" });
@@ -112,9 +116,15 @@ export class Session {
     await pc.setLocalDescription(offer);
     this.#throwIfClosed();
     // Send the offer now; candidates follow by trickle ICE.
+    let ticket;
+    if (this.#opts.queue) {
+      // The server is at its session limit: wait for a turn in its line.
+      ticket = await waitTurn(this.#opts.base, this.webrtcID, this.#opts.onWait ?? (() => {}), this.#abort.signal);
+      this.#throwIfClosed();
+    }
     const answer = await sendOffer(
       this.#opts.base,
-      { sdp: pc.localDescription?.sdp ?? offer.sdp ?? "", webrtcID: this.webrtcID },
+      { sdp: pc.localDescription?.sdp ?? offer.sdp ?? "", webrtcID: this.webrtcID, ticket },
       this.#abort.signal,
     );
     this.#throwIfClosed();
@@ -196,6 +206,7 @@ export class Session {
   #watch(state) {
     if (this.#closed) return;
     if (state === "connected") {
+      this.#opts.onConnected?.();
       clearTimeout(this.#connectTimer);
       clearTimeout(this.#lostTimer);
       this.#lostTimer = undefined;

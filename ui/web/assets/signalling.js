@@ -130,16 +130,20 @@ async function postJSON(url, body, init = {}) {
 /**
  * Sends the SDP offer and returns the answer and the session token.
  * @param {string} base signalling base URL from resolveBase
- * @param {{sdp: string, webrtcID: string}} offer
+ * @param {{sdp: string, webrtcID: string, ticket?: string}} offer ticket: a
+ *   place in the server's line that has come up (see waitTurn)
  * @param {AbortSignal} [signal] aborts the request (Stop while connecting)
  * @returns {Promise<{sdp: string, type: "answer", token: string | undefined}>}
  */
-export async function sendOffer(base, { sdp, webrtcID }, signal) {
+export async function sendOffer(base, { sdp, webrtcID, ticket }, signal) {
   const timeout = AbortSignal.timeout(OFFER_TIMEOUT_MS);
   const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  /** @type {Record<string, string>} */
+  const body = { sdp, type: "offer", webrtc_id: webrtcID };
+  if (ticket) body.ticket = ticket;
   let reply;
   try {
-    reply = await postJSON(`${base}/offer`, { sdp, type: "offer", webrtc_id: webrtcID }, { signal: both });
+    reply = await postJSON(`${base}/offer`, body, { signal: both });
   } catch (err) {
     if (timeout.aborted && !signal?.aborted) {
       throw new SignallingError("The server did not answer the offer in time.", { code: "timeout" });
@@ -180,4 +184,55 @@ export function sendStop(base, { webrtcID, token }) {
     () => {},
     (err) => console.warn("rtc-stream: stop request failed:", err),
   );
+}
+
+/** How often a page in the server's waiting line asks whether its turn has come. */
+const QUEUE_POLL_MS = 1000;
+
+/**
+ * Fetches what the page needs before it connects: the RTC configuration for
+ * this connection (fresh TURN credentials when the server makes them) and
+ * the time limit.
+ * @param {string} base
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<{rtcConfiguration: RTCConfiguration, timeLimit: number}>}
+ */
+export async function fetchConfig(base, signal) {
+  let res;
+  try {
+    res = await fetch(`${base}/config`, { signal, cache: "no-store" });
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason ?? err;
+    throw new SignallingError("Could not reach the server.", { status: 0, code: "network" });
+  }
+  if (!res.ok) throw await errorFromResponse(res);
+  const reply = await res.json();
+  return { rtcConfiguration: reply.rtc_configuration ?? {}, timeLimit: Number(reply.time_limit) || 0 };
+}
+
+/**
+ * Joins the server's waiting line and resolves with a ticket once a slot is
+ * reserved. onWait is told the place in line (1 is next) at every poll.
+ * @param {string} base
+ * @param {string} webrtcID
+ * @param {(position: number) => void} onWait
+ * @param {AbortSignal} signal aborts the wait (Stop, page closed)
+ * @returns {Promise<string>} the ticket to send with the offer
+ */
+export async function waitTurn(base, webrtcID, onWait, signal) {
+  /** @type {Record<string, string>} */
+  let body = { webrtc_id: webrtcID };
+  for (;;) {
+    const reply = await postJSON(`${base}/queue`, body, { signal });
+    if (reply.status === "ready") return reply.ticket;
+    onWait(Number(reply.position) || 1);
+    body = { ticket: reply.ticket };
+    await new Promise((resolve, reject) => {
+      const t = setTimeout(resolve, QUEUE_POLL_MS);
+      signal.addEventListener("abort", () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      }, { once: true });
+    });
+  }
 }
