@@ -557,8 +557,14 @@ func TestBrowserShowsHandlerError(t *testing.T) {
 // retryHint is what the component adds to a 503's message.
 var retryHint = regexp.MustCompile(` Try again in (\d+) s\.$`)
 
-// TestBrowserTooManySessions: with MaxSessions 1 a second tab is refused
-// with the server's 503 message, and can start once the first stops.
+// TestBrowserTooManySessions: with MaxSessions 1, a second tab's Start is
+// refused with the server's 503 message (data-state error) while the first
+// streams, and it can start once the first stops.
+//
+// A page that waits in the server's line (its element has the
+// concurrency-limit attribute) is tested too: its Start waits, with no
+// error, and streams by itself when the first tab stops. The 503 part then
+// removes the attribute first, as a page embedding the element without it.
 func TestBrowserTooManySessions(t *testing.T) {
 	checkLeaks(t)
 	s := startLiveServer(t, negative, rtcstream.Options{MaxSessions: 1})
@@ -566,8 +572,11 @@ func TestBrowserTooManySessions(t *testing.T) {
 	second := tab{t, browsertest.NewTab(t, first.ctx)}
 	first.open(s.url)
 	second.open(s.url)
+	queues := evalOn[bool](second, `document.querySelector("rtc-stream").hasAttribute("concurrency-limit")`)
+	t.Logf("the page waits in the server's line: %v", queues)
 
 	first.start()
+	evalOn[bool](second, `document.querySelector("rtc-stream").removeAttribute("concurrency-limit"), true`)
 	second.click(selButton)
 	second.waitState("error", waitStart)
 	var refused []signalExchange
@@ -594,13 +603,44 @@ func TestBrowserTooManySessions(t *testing.T) {
 		t.Errorf("ActiveSessions = %d, want 1", n)
 	}
 
-	first.stop()
-	s.waitActive(t, 0, waitRelease)
-	second.start() // a fresh Start clears the old error
+	if !queues {
+		first.stop()
+		s.waitActive(t, 0, waitRelease)
+		second.start() // a fresh Start clears the old error
+	} else {
+		second.open(s.url) // the attribute is back
+		second.click(selButton)
+		waiting := func() bool {
+			for _, ex := range s.rec.find("/webrtc/queue", "") {
+				if ex.status == http.StatusOK && ex.reply["status"] == "waiting" && ex.reply["position"] == 1.0 {
+					return true
+				}
+			}
+			return false
+		}
+		deadline := time.Now().Add(waitStart)
+		for !waiting() {
+			if time.Now().After(deadline) {
+				t.Fatalf("the second tab is not first in the server's line after %v: %v", waitStart, s.rec.find("/webrtc/queue", ""))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if got := evalOn[string](second, `document.querySelector("rtc-stream").dataset.state`); got != "connecting" {
+			t.Errorf("second tab %q while waiting in line, want connecting", got)
+		}
+		if got := second.text(selError); got != "" {
+			t.Errorf("second tab's error box %q while waiting in line, want none", got)
+		}
+		first.stop()
+		second.waitState("streaming", waitStart) // by itself, no click
+	}
 	if got := second.text(selError); got != "" {
 		t.Errorf("second tab's error box %q while streaming", got)
 	}
 	second.waitColors(selOutput, 48, negColors)
+	if n := s.ActiveSessions(); n != 1 {
+		t.Errorf("ActiveSessions = %d, want 1", n)
+	}
 	second.stop()
 	s.waitActive(t, 0, waitRelease)
 }

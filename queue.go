@@ -23,6 +23,15 @@ const (
 	reservationTTL = 10 * time.Second
 )
 
+// busyMessage tells a person why their stream did not start. Clients that
+// can wait use the queue route instead of seeing it.
+func busyMessage(limit int) string {
+	if limit == 1 {
+		return "The server is busy: its one stream is in use. Try again shortly."
+	}
+	return "The server is busy: all " + itoa(limit) + " of its streams are in use. Try again shortly."
+}
+
 type ticket struct {
 	id       string
 	ready    bool
@@ -95,7 +104,7 @@ func (s *Stream) handleQueue(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		writeError(w, &apiError{http.StatusServiceUnavailable, "shutting_down", "the server is shutting down"})
+		writeError(w, &apiError{http.StatusServiceUnavailable, "shutting_down", "The server is shutting down."})
 		return
 	}
 	s.promote(now)
@@ -103,7 +112,7 @@ func (s *Stream) handleQueue(w http.ResponseWriter, r *http.Request) {
 	if req.Ticket != "" {
 		i := slices.IndexFunc(s.queue, func(t *ticket) bool { return t.id == req.Ticket })
 		if i < 0 {
-			writeError(w, &apiError{http.StatusNotFound, "unknown_ticket", "this place in line has expired; join the line again"})
+			writeError(w, &apiError{http.StatusNotFound, "unknown_ticket", "This place in line has expired; join the line again."})
 			return
 		}
 		t = s.queue[i]
@@ -124,9 +133,9 @@ func (s *Stream) admit(ticketID string, now time.Time) *apiError {
 		i := slices.IndexFunc(s.queue, func(t *ticket) bool { return t.id == ticketID })
 		switch {
 		case i < 0:
-			return &apiError{http.StatusNotFound, "unknown_ticket", "this place in line has expired; join the line again"}
+			return &apiError{http.StatusNotFound, "unknown_ticket", "This place in line has expired; join the line again."}
 		case !s.queue[i].ready:
-			return &apiError{http.StatusConflict, "not_your_turn", "this ticket is still waiting in line"}
+			return &apiError{http.StatusConflict, "not_your_turn", "This ticket is still waiting in line."}
 		}
 		s.queue = slices.Delete(s.queue, i, i+1)
 		return nil
@@ -141,8 +150,7 @@ func (s *Stream) admit(ticketID string, now time.Time) *apiError {
 		}
 	}
 	if len(s.queue) > 0 || len(s.byToken)+reserved >= s.opts.MaxSessions {
-		return &apiError{http.StatusServiceUnavailable, "too_many_sessions",
-			"the server is at its limit of " + itoa(s.opts.MaxSessions) + " sessions; join the line at POST webrtc/queue or try again shortly"}
+		return &apiError{http.StatusServiceUnavailable, "too_many_sessions", busyMessage(s.opts.MaxSessions)}
 	}
 	return nil
 }

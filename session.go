@@ -327,26 +327,26 @@ func (ss *session) end(r endReason, err error) {
 // handler failing on every frame does not flood it) and the log, and says
 // whether the session should end.
 func (ss *session) handlerError(err error) bool {
-	var herr *pipeline.HandlerError
-	if errors.As(err, &herr) && herr.Panic {
-		ss.log.Error("handler panicked", "err", herr.Err, "stack", string(herr.Stack))
-	} else {
-		ss.log.Warn("handler failed", "err", err)
-	}
 	stop := ss.s.opts.OnHandlerError == EndOnError
 	ss.errMu.Lock()
 	defer ss.errMu.Unlock()
 	now := time.Now()
-	if stop || now.Sub(ss.lastErrMsg) >= errorMessageInterval {
-		msg := err.Error()
-		if ss.suppressed > 0 {
-			msg = fmt.Sprintf("%s (and %d more errors)", msg, ss.suppressed)
-		}
-		ss.send(map[string]string{"type": "error", "message": msg})
-		ss.lastErrMsg, ss.suppressed = now, 0
-	} else {
-		ss.suppressed++
+	if !stop && now.Sub(ss.lastErrMsg) < errorMessageInterval {
+		ss.suppressed++ // counted in the next report, to page and log alike
+		return false
 	}
+	msg := err.Error()
+	if ss.suppressed > 0 {
+		msg = fmt.Sprintf("%s (and %d more errors)", msg, ss.suppressed)
+	}
+	var herr *pipeline.HandlerError
+	if errors.As(err, &herr) && herr.Panic {
+		ss.log.Error("handler panicked", "err", herr.Err, "more", ss.suppressed, "stack", string(herr.Stack))
+	} else {
+		ss.log.Warn("handler failed", "err", err, "more", ss.suppressed)
+	}
+	ss.send(map[string]string{"type": "error", "message": msg})
+	ss.lastErrMsg, ss.suppressed = now, 0
 	return stop
 }
 

@@ -149,7 +149,7 @@ func (s *Stream) reserve(id, ticket string) (*session, *apiError) {
 	defer s.mu.Unlock()
 	switch {
 	case s.closed:
-		return nil, &apiError{http.StatusServiceUnavailable, "shutting_down", "the server is shutting down"}
+		return nil, &apiError{http.StatusServiceUnavailable, "shutting_down", "The server is shutting down."}
 	case s.byID[id] != nil:
 		return nil, &apiError{http.StatusConflict, "duplicate_session", "a session with this webrtc_id is already running"}
 	}

@@ -175,10 +175,13 @@ func (s *Stream) Close() error {
 	}
 	s.queue = nil
 	s.mu.Unlock()
-	s.cancel()
+	// Each session tells its page why it ends; they do so side by side.
+	var ending sync.WaitGroup
 	for _, ss := range all {
-		ss.end(endServerClosed, nil)
+		ending.Go(func() { ss.end(endServerClosed, nil) })
 	}
+	ending.Wait()
+	s.cancel()
 	s.sessions.Wait()
 	return nil
 }

@@ -92,7 +92,8 @@ async function errorFromResponse(res) {
   if (!message) message = `The server answered ${res.status} ${res.statusText}`.trim();
   const retryAfter = res.status === 503 ? parseRetryAfter(res.headers.get("Retry-After")) : undefined;
   if (retryAfter !== undefined) {
-    message += ` Try again in ${retryAfter} s.`;
+    // One sentence after another, whatever the server's ended with.
+    message = `${message.replace(/[\s.]*$/, "")}. Try again in ${retryAfter} s.`;
   }
   return new SignallingError(message, { status: res.status, code, retryAfter });
 }
