@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Options configure a Stream. The zero value is ready to use; every field's
@@ -63,6 +65,16 @@ type Options struct {
 
 	// Logger receives the Stream's logs. Default slog.Default().
 	Logger *slog.Logger
+
+	// Metrics turns on Prometheus metrics: per-stage frame timings,
+	// dropped frames by reason, sessions, bitrate and round-trip time,
+	// served at /metrics (beside the signalling routes: /webrtc/metrics on
+	// a Blocks page). Default off.
+	Metrics bool
+	// MetricsRegisterer, with Metrics, also registers them there (for
+	// example prometheus.DefaultRegisterer, to serve them with your own).
+	// Two Streams registering into one registerer conflict.
+	MetricsRegisterer prometheus.Registerer
 }
 
 // RTCConfiguration is the part of the WebRTC configuration users set, as in

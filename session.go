@@ -116,6 +116,7 @@ func (s *Stream) newSession(id string) (*session, error) {
 	newEnc := func() (codec.VideoEncoder, error) { return newVP8Encoder(bitrate) }
 	if s.mode == Receive {
 		ss.out = pipeline.NewSender(newEnc, trackWriter{ss}, 0)
+		ss.out.SetObserver(s.observer())
 		return ss, nil
 	}
 	v, err := pipeline.NewVideo(pipeline.VideoConfig{
@@ -125,6 +126,7 @@ func (s *Stream) newSession(id string) (*session, error) {
 		Out:             trackWriter{ss},
 		RequestKeyFrame: ss.requestKeyFrame,
 		OnHandlerError:  ss.handlerError,
+		Observer:        s.observer(),
 	})
 	if err != nil {
 		cancel()
@@ -224,6 +226,12 @@ func (ss *session) run() {
 	connectTimer := time.NewTimer(connectTimeout)
 	defer connectTimer.Stop()
 	var limit <-chan time.Time
+	var sampleRTT <-chan time.Time
+	if m := ss.s.metrics; m != nil {
+		t := time.NewTicker(rttInterval)
+		defer t.Stop()
+		sampleRTT = t.C
+	}
 	connected := conn.Connected()
 wait:
 	for {
@@ -243,6 +251,10 @@ wait:
 		case <-connectTimer.C:
 			ss.setEnd(endConnectTimeout, nil)
 			break wait
+		case <-sampleRTT:
+			if rtt, ok := conn.RTT(); ok {
+				ss.s.metrics.rtt.Observe(rtt.Seconds())
+			}
 		case <-limit:
 			ss.setEnd(endTimeLimit, nil)
 			break wait
@@ -280,6 +292,9 @@ wait:
 	}
 	_ = conn.Close()
 	ss.s.forget(ss)
+	if m := ss.s.metrics; m != nil {
+		m.ended.WithLabelValues(reason.String()).Inc()
+	}
 	ss.logEnd(reason, err)
 	if ss.video != nil {
 		_ = ss.video.Close()
@@ -327,6 +342,9 @@ func (ss *session) end(r endReason, err error) {
 // handler failing on every frame does not flood it) and the log, and says
 // whether the session should end.
 func (ss *session) handlerError(err error) bool {
+	if m := ss.s.metrics; m != nil {
+		m.errors.Inc()
+	}
 	stop := ss.s.opts.OnHandlerError == EndOnError
 	ss.errMu.Lock()
 	defer ss.errMu.Unlock()

@@ -163,6 +163,9 @@ func (s *Stream) reserve(id, ticket string) (*session, *apiError) {
 	s.byToken[ss.token] = ss
 	s.byID[id] = ss
 	s.sessions.Add(1)
+	if s.metrics != nil {
+		s.metrics.active.Inc()
+	}
 	return ss, nil
 }
 
@@ -179,6 +182,9 @@ func (s *Stream) forget(ss *session) {
 	defer s.mu.Unlock()
 	if s.byToken[ss.token] == ss {
 		delete(s.byToken, ss.token)
+		if s.metrics != nil {
+			s.metrics.active.Dec()
+		}
 	}
 	if s.byID[ss.id] == ss {
 		delete(s.byID, ss.id)

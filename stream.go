@@ -25,6 +25,7 @@ type Stream struct {
 	opts     Options
 	api      *webrtc.API
 	mux      *http.ServeMux
+	metrics  *metrics // nil unless Options.Metrics
 
 	// ids maps page component ids to the handler's parameters and
 	// results; set when the stream is mounted on a Blocks page.
@@ -72,11 +73,12 @@ func NewStream(modality Modality, mode Mode, handler any, opts *Options) (*Strea
 	return newStream(modality, mode, b, opts.withDefaults())
 }
 
-func newStream(modality Modality, mode Mode, b *binding, o Options) (*Stream, error) {
+func newStream(modality Modality, mode Mode, b *binding, o Options) (s *Stream, err error) {
 	if modality != Video || (mode != SendReceive && mode != Receive && mode != Send) {
 		return nil, fmt.Errorf("%w: %v %v (this version streams video)", ErrUnsupported, modality, mode)
 	}
-	api, err := peer.NewAPI(peer.NetConfig{
+	var api *webrtc.API
+	api, err = peer.NewAPI(peer.NetConfig{
 		Interfaces:      o.Network.Interfaces,
 		IncludeLoopback: o.Network.IncludeLoopback,
 		UDPPortMin:      o.Network.UDPPortMin,
@@ -88,7 +90,7 @@ func newStream(modality Modality, mode Mode, b *binding, o Options) (*Stream, er
 		return nil, fmt.Errorf("rtcstream: webrtc set-up: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Stream{
+	s = &Stream{
 		modality: modality,
 		mode:     mode,
 		bind:     b,
@@ -98,8 +100,15 @@ func newStream(modality Modality, mode Mode, b *binding, o Options) (*Stream, er
 		cancel:   cancel,
 		byToken:  map[string]*session{},
 		byID:     map[string]*session{},
+		mux:      http.NewServeMux(),
 	}
-	s.mux = http.NewServeMux()
+	if o.Metrics {
+		if s.metrics, err = newMetrics(s, o.MetricsRegisterer); err != nil {
+			cancel()
+			return nil, fmt.Errorf("rtcstream: metrics: %w", err)
+		}
+		s.mux.Handle("GET /metrics", s.metrics.handler())
+	}
 	s.mountSignalling(s.mux, "/webrtc")
 	s.mux.Handle("GET /assets/", http.StripPrefix("/assets/", assetHandler()))
 	s.mux.HandleFunc("GET /{$}", s.handlePage)
@@ -113,6 +122,9 @@ func (s *Stream) mountSignalling(mux *http.ServeMux, prefix string) {
 	mux.HandleFunc("POST "+prefix+"/stop", s.handleStop)
 	mux.HandleFunc("POST "+prefix+"/queue", s.handleQueue)
 	mux.HandleFunc("GET "+prefix+"/config", s.handleConfig)
+	if s.metrics != nil {
+		mux.Handle("GET "+prefix+"/metrics", s.metrics.handler())
+	}
 	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) { s.handleUnknownRoute(w, r, prefix) })
 }
 

@@ -331,6 +331,19 @@ func (c *Conn) Flush(timeout time.Duration) {
 	}
 }
 
+// RTT returns the round-trip time of the selected ICE candidate pair, as
+// its STUN checks measure it, and whether one was measured yet.
+func (c *Conn) RTT() (time.Duration, bool) {
+	for _, st := range c.pc.GetStats() {
+		p, ok := st.(webrtc.ICECandidatePairStats)
+		if !ok || !p.Nominated || p.CurrentRoundTripTime <= 0 {
+			continue
+		}
+		return time.Duration(p.CurrentRoundTripTime * float64(time.Second)), true
+	}
+	return 0, false
+}
+
 // Connected is closed once ICE and DTLS have connected.
 func (c *Conn) Connected() <-chan struct{} { return c.connected }
 

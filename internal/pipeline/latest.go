@@ -10,10 +10,11 @@ import (
 // pooledFrame is a decoded frame buffer that circulates between the
 // decoder, the latest-frame slot and the handler.
 type pooledFrame struct {
-	img *image.YCbCr
-	rtp uint32        // RTP timestamp of the input frame
-	pts time.Duration // time since the session's first frame
-	at  time.Time     // when the frame finished decoding
+	img   *image.YCbCr
+	rtp   uint32        // RTP timestamp of the input frame
+	pts   time.Duration // time since the session's first frame
+	at    time.Time     // when the frame finished decoding
+	start time.Time     // when its first packet arrived
 }
 
 // latest is a one-frame mailbox between the decoder and the handler. Put
@@ -27,10 +28,11 @@ type latest struct {
 	free    []*pooledFrame
 	ready   chan struct{} // holds a token while frame != nil
 	dropped uint64        // frames replaced before the handler saw them
+	obs     Observer
 }
 
-func newLatest() *latest {
-	return &latest{ready: make(chan struct{}, 1)}
+func newLatest(obs Observer) *latest {
+	return &latest{ready: make(chan struct{}, 1), obs: obs}
 }
 
 // get returns a free frame buffer to decode into; its img may be nil or of
@@ -63,6 +65,9 @@ func (l *latest) put(f *pooledFrame) {
 		l.dropped++
 	}
 	l.mu.Unlock()
+	if old != nil {
+		l.obs.Drop(DropStale)
+	}
 	select {
 	case l.ready <- struct{}{}:
 	default:

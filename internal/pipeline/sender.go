@@ -25,12 +25,21 @@ type Sender struct {
 	buf     []byte
 	conv    *image.YCbCr
 	encoded atomic.Uint64
+	obs     Observer
+}
+
+// SetObserver sets who is told the encode and send timings; call it
+// before the first Send. nil keeps the current one.
+func (s *Sender) SetObserver(obs Observer) {
+	if obs != nil {
+		s.obs = obs
+	}
 }
 
 // NewSender returns a Sender that makes its encoder with newEnc and writes
 // packets to out (mtu <= 0 means DefaultMTU).
 func NewSender(newEnc func() (codec.VideoEncoder, error), out RTPWriter, mtu int) *Sender {
-	return &Sender{newEnc: newEnc, pack: NewPacketizer(out, mtu)}
+	return &Sender{newEnc: newEnc, pack: NewPacketizer(out, mtu), obs: nopObserver{}}
 }
 
 // Send encodes img, stamped pts for the encoder's rate control and rtpTS on
@@ -58,15 +67,22 @@ func (s *Sender) Send(img image.Image, pts time.Duration, rtpTS uint32) error {
 	enc := s.enc
 	s.mu.Unlock()
 	var err error
+	began := time.Now()
 	s.buf, _, err = enc.Encode(s.buf[:0], yc, pts)
+	encoded := time.Now()
+	s.obs.Stage(StageEncode, encoded.Sub(began))
 	if err != nil {
 		return fmt.Errorf("pipeline: encode: %w", err)
 	}
 	if len(s.buf) == 0 {
+		s.obs.Drop(DropEncoder)
 		return nil // the encoder dropped the frame (rate control)
 	}
 	s.encoded.Add(1)
-	return s.pack.WriteFrame(s.buf, rtpTS)
+	err = s.pack.WriteFrame(s.buf, rtpTS)
+	s.obs.Stage(StageSend, time.Since(encoded))
+	s.obs.Bytes(false, len(s.buf))
+	return err
 }
 
 // ForceKeyFrame makes the next frame a keyframe. Before the first frame it

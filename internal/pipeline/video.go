@@ -48,6 +48,8 @@ type VideoConfig struct {
 	LossWait time.Duration
 	// MTU is the largest RTP payload sent; 0 means DefaultMTU.
 	MTU int
+	// Observer is told stage timings and drops; nil observes nothing.
+	Observer Observer
 }
 
 // HandlerError is a handler's error or recovered panic.
@@ -88,21 +90,21 @@ type Video struct {
 	asm  *Assembler
 	slot *latest
 	out  *Sender
+	obs  Observer
 
+	// Owned by PushRTP's caller, under inMu.
+	inMu    sync.Mutex
 	firstTS uint32
 	haveTS  bool
 	lastPLI time.Time
-	inMu    sync.Mutex // serialises PushRTP
-	enc     codec.VideoEncoder
-	encMu   sync.Mutex // guards enc against ForceKeyFrame
-	encBuf  []byte
-	convBuf *image.YCbCr
+	starts  frameStarts
+	lastAsm AssemblerStats
+
 	closed  atomic.Bool
 	decoded atomic.Uint64
 	decErrs atomic.Uint64
 	handled atomic.Uint64
 	hErrs   atomic.Uint64
-	encoded atomic.Uint64
 	encErrs atomic.Uint64
 	plis    atomic.Uint64
 }
@@ -120,13 +122,19 @@ func NewVideo(cfg VideoConfig) (*Video, error) {
 	if err != nil {
 		return nil, err
 	}
+	obs := cfg.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
 	v := &Video{
 		cfg:  cfg,
 		dec:  dec,
 		asm:  NewAssembler(cfg.LossWait),
-		slot: newLatest(),
+		slot: newLatest(obs),
 		out:  NewSender(cfg.NewEncoder, cfg.Out, cfg.MTU),
+		obs:  obs,
 	}
+	v.out.SetObserver(obs)
 	return v, nil
 }
 
@@ -139,13 +147,26 @@ func (v *Video) PushRTP(seq uint16, ts uint32, marker bool, payload []byte, now 
 	if v.closed.Load() {
 		return
 	}
+	v.obs.Bytes(true, len(payload))
+	v.starts.seen(ts, now)
 	v.asm.Push(seq, ts, marker, payload)
 	for {
 		f, ok := v.asm.Pop(now)
 		if !ok {
 			break
 		}
-		v.decode(f, now)
+		start := v.starts.start(f.Timestamp, now)
+		v.obs.Stage(StageAssemble, now.Sub(start))
+		v.decode(f, start, now)
+	}
+	if st := v.asm.Stats(); st != v.lastAsm {
+		for range st.Lost - v.lastAsm.Lost {
+			v.obs.Drop(DropLost)
+		}
+		for range st.WaitingForKey - v.lastAsm.WaitingForKey {
+			v.obs.Drop(DropWaitingForKey)
+		}
+		v.lastAsm = st
 	}
 	if v.asm.KeyFrameNeeded() {
 		v.askKeyFrame(now)
@@ -161,12 +182,15 @@ func (v *Video) askKeyFrame(now time.Time) {
 	v.cfg.RequestKeyFrame()
 }
 
-func (v *Video) decode(f Frame, now time.Time) {
+func (v *Video) decode(f Frame, start, now time.Time) {
 	buf := v.slot.get()
 	img, err := v.dec.Decode(buf.img, f.Data)
+	done := time.Now()
+	v.obs.Stage(StageDecode, done.Sub(now))
 	if err != nil || img == nil {
 		if err != nil {
 			v.decErrs.Add(1)
+			v.obs.Drop(DropDecodeError)
 		}
 		v.slot.release(buf)
 		return
@@ -177,7 +201,8 @@ func (v *Video) decode(f Frame, now time.Time) {
 	buf.img = img
 	buf.rtp = f.Timestamp
 	buf.pts = time.Duration(f.Timestamp-v.firstTS) * time.Second / 90000
-	buf.at = now
+	buf.at = done
+	buf.start = start
 	v.decoded.Add(1)
 	v.slot.put(buf)
 }
@@ -207,7 +232,10 @@ func (v *Video) Run(ctx context.Context) error {
 }
 
 func (v *Video) process(ctx context.Context, f *pooledFrame) error {
+	began := time.Now()
+	v.obs.Stage(StageWait, began.Sub(f.at))
 	out, herr := v.call(ctx, f)
+	v.obs.Stage(StageHandler, time.Since(began))
 	if herr != nil {
 		v.hErrs.Add(1)
 		if v.cfg.OnHandlerError != nil && v.cfg.OnHandlerError(herr) {
@@ -224,6 +252,7 @@ func (v *Video) process(ctx context.Context, f *pooledFrame) error {
 		v.encErrs.Add(1)
 		return err
 	}
+	v.obs.Stage(StageTotal, time.Since(f.start))
 	return nil
 }
 

@@ -1,0 +1,99 @@
+package rtcstream_test
+
+import (
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rtcstream/rtcstream"
+)
+
+// metricValue reads one sample from a Prometheus text exposition.
+func metricValue(t *testing.T, text, series string) float64 {
+	t.Helper()
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`)
+	m := re.FindStringSubmatch(text)
+	if m == nil {
+		t.Fatalf("no %s in the metrics:\n%s", series, text)
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+func TestMetrics(t *testing.T) {
+	checkLeaks(t)
+	ctx := testContext(t, 30*time.Second)
+	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, invert,
+		&rtcstream.Options{Network: loopback, Metrics: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := serve(t, s)
+	c := dial(t, ctx, url)
+	sendFrames(t, ctx, c, 320, 240, 30, 30)
+	for range 20 {
+		if _, err := c.ReadFrame(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := scrape(t, url+"/metrics")
+	for _, stage := range []string{"assemble", "decode", "wait", "handler", "encode", "send", "total"} {
+		if n := metricValue(t, text, `rtcstream_frame_stage_seconds_count{stage="`+stage+`"}`); n < 20 {
+			t.Errorf("stage %s observed %v times, want at least 20", stage, n)
+		}
+	}
+	if v := metricValue(t, text, "rtcstream_sessions_active"); v != 1 {
+		t.Errorf("sessions_active %v", v)
+	}
+	for _, dir := range []string{"in", "out"} {
+		if v := metricValue(t, text, `rtcstream_video_bytes_total{direction="`+dir+`"}`); v < 20*100 {
+			t.Errorf("video bytes %s = %v", dir, v)
+		}
+	}
+	// The same metrics beside the signalling routes.
+	scrape(t, url+"/webrtc/metrics")
+	c.Close()
+	text = scrape(t, url+"/metrics")
+	if v := metricValue(t, text, "rtcstream_sessions_active"); v != 0 {
+		t.Errorf("sessions_active %v after stop", v)
+	}
+	if v := metricValue(t, text, `rtcstream_sessions_ended_total{reason="stopped by the client"}`); v != 1 {
+		t.Errorf("sessions ended by the client: %v", v)
+	}
+}
+
+func TestMetricsOffByDefault(t *testing.T) {
+	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, invert, &rtcstream.Options{Network: loopback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := serve(t, s)
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Fatalf("/metrics without Options.Metrics: %d", resp.StatusCode)
+	}
+}
