@@ -26,6 +26,9 @@ type Options struct {
 	TrackConstraints *TrackConstraints
 	// ButtonLabels relabel the page's Start, Stop and Waiting states.
 	ButtonLabels ButtonLabels
+	// ShowStats overlays the stream with what the browser measures: frame
+	// rates, bitrates, resolutions and round-trip time. Default off.
+	ShowStats bool
 
 	// TimeLimit ends each session after this long, with a countdown shown
 	// in the page. Default 0: no limit.

@@ -31,6 +31,9 @@ func (s *Stream) element(src, label string) web.Element {
 	if o.ButtonLabels.Waiting != "" {
 		e.Attrs["button-waiting"] = o.ButtonLabels.Waiting
 	}
+	if o.ShowStats {
+		e.Attrs["show-stats"] = "true"
+	}
 	if o.TimeLimit > 0 {
 		e.Attrs["time-limit"] = strconv.FormatFloat(o.TimeLimit.Seconds(), 'f', -1, 64)
 	}

@@ -19,6 +19,8 @@
  *                  GET {src}/config for every connection
  *   track-constraints  JSON MediaTrackConstraints for the camera (resolution,
  *                  frame rate, facing mode)
+ *   show-stats     present: an overlay shows frame rates, bitrates, resolutions
+ *                  and round-trip time from getStats(), updated every second
  *
  * The element keeps data-state current: idle | connecting | streaming | error.
  * It dispatches "statechange" (detail {state}) and "servermessage" (detail: the
@@ -29,6 +31,7 @@
 
 import { openMedia, listCameras, stopStream, deviceIDOf } from "./media.js";
 import { fetchConfig, resolveBase } from "./signalling.js";
+import { StatsReader, formatStats } from "./stats.js";
 import { Session } from "./session.js";
 
 /** @typedef {"idle" | "connecting" | "streaming" | "error"} State */
@@ -46,6 +49,7 @@ TEMPLATE.innerHTML = `
     </figure>
     <figure class="pane pane-output">
       <video class="output" autoplay playsinline muted></video>
+      <pre class="stats" hidden></pre>
       <figcaption>Output</figcaption>
     </figure>
   </div>
@@ -137,6 +141,8 @@ export class RTCStreamElement extends HTMLElement {
   #deadline = 0;
   /** Whether the session is waiting in the server's line. */
   #waiting = false;
+  /** @type {ReturnType<typeof setInterval> | undefined} the stats overlay's timer */
+  #statsTimer;
 
   /**
    * ICE servers and other RTCPeerConnection settings for the next Start.
@@ -162,6 +168,7 @@ export class RTCStreamElement extends HTMLElement {
         button: q("button.start-stop"),
         status: q(".status"),
         countdown: q(".countdown"),
+        stats: q("pre.stats"),
         warning: q(".warning"),
         error: q(".error"),
       };
@@ -328,6 +335,9 @@ export class RTCStreamElement extends HTMLElement {
   #teardown({ notify }) {
     this.#generation++;
     this.#stopCountdown();
+    clearInterval(this.#statsTimer);
+    this.#statsTimer = undefined;
+    if (this.#rendered) this.#el.stats.hidden = true;
     this.#waiting = false;
     const session = this.#session;
     this.#session = null;
@@ -539,6 +549,9 @@ export class RTCStreamElement extends HTMLElement {
     const label = active
       ? waitingLabel || this.getAttribute("button-stop") || "Stop"
       : this.getAttribute("button-start") || "Start";
+    if (state === "streaming" && this.hasAttribute("show-stats") && this.#statsTimer === undefined) {
+      this.#startStats();
+    }
     if (state === "streaming" && !this.#deadline) {
       const limit = Number(this.getAttribute("time-limit"));
       if (limit > 0) this.#startCountdown(limit);
@@ -595,6 +608,23 @@ export class RTCStreamElement extends HTMLElement {
     tick();
     this.#el.countdown.hidden = false;
     this.#countdownTimer = setInterval(tick, 250);
+  }
+
+  /** Shows the stats overlay, refreshed every second while streaming. */
+  #startStats() {
+    const session = this.#session;
+    const reader = new StatsReader();
+    const refresh = async () => {
+      const report = await session?.stats();
+      if (!report || this.#session !== session) return;
+      const s = reader.read(report);
+      this.#el.stats.textContent = formatStats(s);
+      this.#el.stats.dataset.rttMs = s.rttMs == null ? "" : String(s.rttMs);
+      this.#el.stats.dataset.fpsIn = s.fpsIn == null ? "" : String(s.fpsIn);
+      this.#el.stats.hidden = false;
+    };
+    refresh();
+    this.#statsTimer = setInterval(refresh, 1000);
   }
 
   #stopCountdown() {

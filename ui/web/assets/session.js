@@ -185,6 +185,14 @@ export class Session {
   }
 
   /**
+   * The connection's WebRTC statistics, or null when it is closed.
+   * @returns {Promise<RTCStatsReport | null>}
+   */
+  async stats() {
+    return this.#pc && !this.#closed ? this.#pc.getStats() : null;
+  }
+
+  /**
    * Sends a JSON message to the server on the data channel, if it is open.
    * @param {object} msg
    * @returns {boolean} whether it was sent
