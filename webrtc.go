@@ -144,6 +144,16 @@ func (w *WebRTC) Close() error {
 // Common returns the component's common properties.
 func (w *WebRTC) Common() *ui.Props { return &w.opts.Props }
 
+// InteractiveByDefault reports that the component is interactive (a
+// person starts and stops it, and may pick a camera) unless
+// Props.Interactive says otherwise, or it is a receive-mode stream that a
+// Trigger starts.
+func (w *WebRTC) InteractiveByDefault() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.opts.Mode != Receive || w.trigger == ""
+}
+
 // Link resolves the handler's inputs and outputs to the page's component
 // ids. The page calls it once, when it is built.
 func (w *WebRTC) Link(l *ui.Links) error {
@@ -213,6 +223,8 @@ func (w *WebRTC) Render(r *ui.Renderer, id string) error {
 	r.Stylesheet("rtc-stream.css")
 	e := s.element(src, "")
 	p := w.opts.Props
+	// Height and width size the video area (gradio: "will affect the
+	// displayed video"), not the whole component.
 	e.Width, e.Height = p.Width, p.Height
 	w.mu.Lock()
 	if w.inputs != "" {
@@ -222,7 +234,12 @@ func (w *WebRTC) Render(r *ui.Renderer, id string) error {
 		e.Attrs["trigger"] = w.trigger
 	}
 	w.mu.Unlock()
-	return r.Block(id, w, ui.Block{Kind: "webrtc"}, func() error {
+	if !r.Interactive(w) {
+		// Display only: no Start button or camera controls; the stream
+		// starts from its Trigger or the page's script.
+		e.Attrs["interactive"] = "false"
+	}
+	return r.Block(id, w, ui.Block{Kind: "webrtc", SizesItself: true}, func() error {
 		r.Label(id, w, "")
 		_, err := r.WriteString(string(e.HTML()))
 		return err

@@ -276,9 +276,12 @@ func (bd *builder) resolveInteractivity(usedIn, usedOut map[Component]bool) {
 			on = false
 		default:
 			_, isInput := c.(Input)
+			d, hasDefault := c.(InteractiveDefaulter)
 			switch {
 			case usedIn[c]:
 				on = true
+			case hasDefault:
+				on = d.InteractiveByDefault()
 			case usedOut[c]:
 				on = false
 			default:

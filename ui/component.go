@@ -79,3 +79,12 @@ type Mounter interface {
 	Component
 	Mount(mux *http.ServeMux, prefix string)
 }
+
+// InteractiveDefaulter is a component that decides its own interactivity
+// under InteractiveAuto, where the page's use of it would guess wrong: the
+// WebRTC component takes the webcam (a person acts on it) whether or not
+// anything reads it as an input.
+type InteractiveDefaulter interface {
+	Component
+	InteractiveByDefault() bool
+}

@@ -139,6 +139,10 @@ type Block struct {
 	Value json.RawMessage
 	// NoContainer draws no box, whatever Props.NoContainer says.
 	NoContainer bool
+	// SizesItself leaves Props.Height and Width to the component, which
+	// applies them inside (the WebRTC component sizes its video area), so
+	// the root is not given them too.
+	SizesItself bool
 }
 
 // Block writes the root element of component c with id: class "block" and
@@ -155,7 +159,7 @@ func (r *Renderer) Block(id string, c Component, b Block, body func() error) err
 	if !r.Interactive(c) {
 		classes = append(classes, "static")
 	}
-	r.open("div", id, c, b.Kind, classes)
+	r.open("div", id, c, b.Kind, classes, b.SizesItself)
 	if b.Value != nil {
 		r.Attr("data-value", string(b.Value))
 	}
@@ -198,7 +202,7 @@ func (r *Renderer) Label(id string, c Component, control string) {
 
 // container writes a layout container and its children.
 func (r *Renderer) container(id string, c Component, kind string, classes []string, children []Component) error {
-	r.open("div", id, c, kind, classes)
+	r.open("div", id, c, kind, classes, false)
 	r.buf.WriteString(">")
 	for _, child := range children {
 		if err := r.Child(child); err != nil {
@@ -211,7 +215,7 @@ func (r *Renderer) container(id string, c Component, kind string, classes []stri
 
 // open writes the start of a component's root element, without its closing
 // '>': the attributes every component has.
-func (r *Renderer) open(tag, id string, c Component, kind string, classes []string) {
+func (r *Renderer) open(tag, id string, c Component, kind string, classes []string, sizesItself bool) {
 	p := c.Common()
 	classes = append(classes, p.ElemClasses...)
 	r.buf.WriteString("<" + tag)
@@ -224,7 +228,7 @@ func (r *Renderer) open(tag, id string, c Component, kind string, classes []stri
 	if p.Hidden {
 		r.buf.WriteString(" hidden")
 	}
-	if style := r.style(c); style != "" {
+	if style := r.style(c, sizesItself); style != "" {
 		r.Attr("style", style)
 	}
 	if f := r.page.funcs[c]; f != nil {
@@ -244,7 +248,7 @@ func (r *Renderer) open(tag, id string, c Component, kind string, classes []stri
 
 // style is the inline style of c's root: scale and minimum width as custom
 // properties the layout CSS reads, and the CSS sizes (checked by Build).
-func (r *Renderer) style(c Component) string {
+func (r *Renderer) style(c Component, sizesItself bool) string {
 	p := c.Common()
 	var parts []string
 	switch {
@@ -258,6 +262,9 @@ func (r *Renderer) style(c Component) string {
 		parts = append(parts, "--min-width:0px")
 	case p.MinWidth > 0:
 		parts = append(parts, "--min-width:"+strconv.Itoa(p.MinWidth)+"px")
+	}
+	if sizesItself {
+		return strings.Join(parts, ";")
 	}
 	if h, err := cssSize(p.Height); err == nil && h != "" {
 		parts = append(parts, "height:"+h)

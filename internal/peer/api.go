@@ -128,7 +128,9 @@ func NewAPI(nc NetConfig) (*webrtc.API, error) {
 	if disc <= 0 {
 		disc = 3 * time.Second
 	}
-	s.SetICETimeouts(disc, 2*disc, time.Second)
+	// pion counts the failed timeout from the disconnection, so failure
+	// comes 2*disc after the last packet.
+	s.SetICETimeouts(disc, disc, time.Second)
 	if nc.RelayOnly {
 		s.SetRelayAcceptanceMinWait(0)
 		s.SetPrflxAcceptanceMinWait(0)

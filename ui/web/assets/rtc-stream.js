@@ -19,6 +19,8 @@
  *                  GET {src}/config for every connection
  *   track-constraints  JSON MediaTrackConstraints for the camera (resolution,
  *                  frame rate, facing mode)
+ *   interactive    "false": display only, with no Start button or camera
+ *                  controls; the stream starts from a trigger or start()
  *   show-stats     present: an overlay shows frame rates, bitrates, resolutions
  *                  and round-trip time from getStats(), updated every second
  *
@@ -118,6 +120,7 @@ export class RTCStreamElement extends HTMLElement {
     "button-stop",
     "button-waiting",
     "time-limit",
+    "interactive",
   ];
 
   /** @type {State} */
@@ -572,7 +575,14 @@ export class RTCStreamElement extends HTMLElement {
     this.#el.root.querySelector(".pane-input")?.toggleAttribute("hidden", !sends);
     this.#el.root.querySelector(".pane-output")?.toggleAttribute("hidden", this.#mode === "send");
     this.#el.select.toggleAttribute("hidden", !sends);
-    const showEnable = sends && !this.#camera && this.#state !== "connecting" && this.#state !== "streaming";
+    // interactive="false": display only, started by a trigger or script.
+    const interactive = this.getAttribute("interactive") !== "false";
+    this.#el.root.querySelector(".pane-input")?.toggleAttribute("hidden", !sends || !interactive);
+    this.#el.select.toggleAttribute("hidden", !sends || !interactive);
+    this.#el.button.toggleAttribute("hidden", !interactive);
+    /** @type {HTMLButtonElement} */ (this.#el.button).disabled = !interactive;
+    const showEnable =
+      interactive && sends && !this.#camera && this.#state !== "connecting" && this.#state !== "streaming";
     this.#el.enableCamera.toggleAttribute("hidden", !showEnable);
   }
 
