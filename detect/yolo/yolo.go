@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/rtcstream/rtcstream/detect/internal/ort"
+	"github.com/rtcstream/rtcstream/internal/ort"
 	"github.com/rtcstream/rtcstream/media"
 )
 

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/rtcstream/rtcstream/detect/internal/modeltest"
+	"github.com/rtcstream/rtcstream/internal/modeltest"
 	"github.com/rtcstream/rtcstream/media"
 )
 

@@ -44,6 +44,13 @@ func initRuntime(want string) error {
 	return nil
 }
 
+// LoadRuntime loads the ONNX Runtime library once per process, as Open
+// does, for code that drives github.com/yalue/onnxruntime_go itself because
+// its model does not fit Session (vad/silero: three inputs, one of them
+// int64, and recurrent state). library is as Options.RuntimeLibrary; errors
+// are those of Open.
+func LoadRuntime(library string) error { return initRuntime(library) }
+
 func sameFile(a, b string) bool {
 	if filepath.Clean(a) == filepath.Clean(b) {
 		return true

@@ -12,8 +12,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/rtcstream/rtcstream/detect/internal/modeltest"
-	"github.com/rtcstream/rtcstream/detect/internal/ort"
+	"github.com/rtcstream/rtcstream/internal/modeltest"
+	"github.com/rtcstream/rtcstream/internal/ort"
 	"github.com/rtcstream/rtcstream/media"
 )
 
@@ -88,7 +88,7 @@ func strongest(out []ort.Tensor) anchor {
 
 func loadFace(t testing.TB) image.Image {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "face", "testdata", "face.jpg"))
+	f, err := os.Open(filepath.Join("..", "..", "detect", "face", "testdata", "face.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}

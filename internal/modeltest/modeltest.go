@@ -11,7 +11,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/rtcstream/rtcstream/detect/internal/ort"
+	"github.com/rtcstream/rtcstream/internal/ort"
 )
 
 // RequireEnv names the environment variable that turns skips into failures.

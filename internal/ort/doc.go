@@ -1,8 +1,9 @@
 // Package ort is the ONNX Runtime glue shared by rtcstream's ONNX detectors
-// (detect/yolo, and the tests that check the glue on MediaPipe BlazeFace):
-// finding and loading the runtime library once per process, opening a model,
-// describing its tensors and running it on one float32 input with
-// preallocated tensors.
+// (detect/yolo, vad/silero, and the tests that check the glue on MediaPipe
+// BlazeFace): finding and loading the runtime library once per process,
+// opening a model, describing its tensors and running it on one float32
+// input with preallocated tensors. Models that need more (several inputs,
+// recurrent state) call [LoadRuntime] and drive the bindings themselves.
 //
 // # The runtime library
 //

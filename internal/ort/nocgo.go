@@ -14,6 +14,12 @@ func Open(modelPath string, opts Options) (*Session, error) {
 	return nil, fmt.Errorf("onnxruntime: built without cgo; build with CGO_ENABLED=1 and a C compiler: %w", ErrNoRuntime)
 }
 
+// LoadRuntime returns an error wrapping ErrNoRuntime: the ONNX Runtime
+// bindings need cgo.
+func LoadRuntime(library string) error {
+	return fmt.Errorf("onnxruntime: built without cgo; build with CGO_ENABLED=1 and a C compiler: %w", ErrNoRuntime)
+}
+
 // Input describes the model's input.
 func (s *Session) Input() TensorInfo { return TensorInfo{} }
 
