@@ -961,13 +961,23 @@ func TestBrowserWebRTCParameters(t *testing.T) {
 				fn = func(image.Image) error { return nil }
 				ev = rtcstream.StreamEvent{Inputs: []ui.Component{w}}
 			}
+			// A video handler on an audio stream is refused, naming audio.
 			err := w.Stream(fn, ev)
-			if !errors.Is(err, rtcstream.ErrUnsupported) || !strings.Contains(err.Error(), "audio") {
-				t.Errorf("Audio %v: Stream returned %v, want ErrUnsupported naming audio", mode, err)
+			if !errors.Is(err, rtcstream.ErrBadHandler) || !strings.Contains(err.Error(), "audio") {
+				t.Errorf("Audio %v with a video handler: Stream returned %v, want ErrBadHandler naming audio", mode, err)
 			}
 			if w.Server() != nil {
 				t.Errorf("Audio %v: a stream was made despite the error", mode)
 			}
+		}
+		// An audio handler is taken.
+		a := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{Modality: rtcstream.Audio})
+		if err := a.Stream(func(f media.AudioFrame) media.AudioFrame { return f }, rtcstream.StreamEvent{
+			Inputs: []ui.Component{a}, Outputs: []ui.Component{a},
+		}); err != nil {
+			t.Errorf("Audio with an echo handler: %v", err)
+		} else {
+			a.Close()
 		}
 		w := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{})
 		if err := w.Stream(invert, rtcstream.StreamEvent{Inputs: []ui.Component{w}, Outputs: []ui.Component{w}}); err != nil {

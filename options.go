@@ -35,6 +35,10 @@ type Options struct {
 	TimeLimit time.Duration
 	// FrameRate paces a receive-mode generator's frames. Default 30.
 	FrameRate int
+	// AudioInputRate is the sample rate, in Hz, at which an audio handler
+	// receives the browser's (mono) audio. Default 48000; 16000 suits
+	// speech models.
+	AudioInputRate int
 
 	// MaxSessions caps concurrent sessions; further offers get 503 with a
 	// Retry-After header. Default 0: no cap.
@@ -133,6 +137,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.FrameRate <= 0 {
 		c.FrameRate = 30
+	}
+	if c.AudioInputRate <= 0 {
+		c.AudioInputRate = 48000
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

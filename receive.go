@@ -2,11 +2,9 @@ package rtcstream
 
 import (
 	"context"
-	"fmt"
 	"image"
 	"iter"
 	"reflect"
-	"runtime/debug"
 	"time"
 
 	"github.com/rtcstream/rtcstream/internal/pipeline"
@@ -19,11 +17,7 @@ import (
 func (ss *session) generate(ctx context.Context) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			perr, ok := r.(error)
-			if !ok {
-				perr = fmt.Errorf("%v", r)
-			}
-			err = &pipeline.HandlerError{Err: perr, Panic: true, Stack: debug.Stack()}
+			err = panicError(r)
 			ss.handlerError(err)
 		}
 	}()

@@ -76,8 +76,9 @@ type session struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	conn   atomic.Pointer[peer.Conn]
-	video  *pipeline.Video  // send-receive and send modes
-	out    *pipeline.Sender // receive mode
+	video  *pipeline.Video  // video, send-receive and send modes
+	out    *pipeline.Sender // video, receive mode
+	audio  *audioPath       // audio
 	inputs *inputValues
 
 	endMu     sync.Mutex
@@ -114,6 +115,15 @@ func (s *Stream) newSession(id string) (*session, error) {
 	ss.log = s.opts.Logger.With("session", id)
 	bitrate := s.opts.VideoBitrate
 	newEnc := func() (codec.VideoEncoder, error) { return newVP8Encoder(bitrate) }
+	if s.modality == Audio {
+		a, err := newAudioPath(ss)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		ss.audio = a
+		return ss, nil
+	}
 	if s.mode == Receive {
 		ss.out = pipeline.NewSender(newEnc, trackWriter{ss}, 0)
 		ss.out.SetObserver(s.observer())
@@ -172,9 +182,10 @@ func (ss *session) requestKeyFrame() {
 }
 
 func (ss *session) forceKeyFrame() {
-	if ss.video != nil {
+	switch {
+	case ss.video != nil:
 		ss.video.ForceKeyFrame()
-	} else {
+	case ss.out != nil:
 		ss.out.ForceKeyFrame()
 	}
 }
@@ -187,13 +198,19 @@ func (ss *session) answer(ctx context.Context, offer string) (string, error) {
 	}
 	opts := peer.AnswerOptions{
 		Configuration:     cfg.pion(),
-		SendVideo:         ss.s.mode != Send,
+		SendVideo:         ss.s.modality == Video && ss.s.mode != Send,
+		SendAudio:         ss.s.modality == Audio && ss.s.mode != Send,
 		OnKeyFrameRequest: ss.forceKeyFrame,
 		OnMessage:         ss.onMessage,
 	}
 	if ss.video != nil {
 		opts.OnVideoRTP = func(p *rtp.Packet, at time.Time) {
 			ss.video.PushRTP(p.SequenceNumber, p.Timestamp, p.Marker, p.Payload, at)
+		}
+	}
+	if ss.audio != nil && ss.audio.in != nil {
+		opts.OnAudioRTP = func(p *rtp.Packet, _ time.Time) {
+			ss.audio.in.PushRTP(p.SequenceNumber, p.Timestamp, p.Payload)
 		}
 	}
 	conn, sdp, err := peer.Answer(ctx, ss.s.api, offer, opts)
@@ -213,14 +230,17 @@ func (ss *session) run() {
 	started := false
 	start := func() {
 		started = true
-		if ss.video != nil {
+		switch {
+		case ss.audio != nil:
+			go func() { ran <- ss.runAudio(ss.ctx) }()
+		case ss.video != nil:
 			go func() { ran <- ss.video.Run(ss.ctx) }()
-		} else {
+		default:
 			go func() { ran <- ss.generate(ss.ctx) }()
 		}
 	}
-	if ss.video != nil {
-		start() // frames may arrive as soon as DTLS is up
+	if ss.video != nil || (ss.audio != nil && ss.audio.in != nil) {
+		start() // media may arrive as soon as DTLS is up
 	}
 
 	connectTimer := time.NewTimer(connectTimeout)
@@ -296,15 +316,32 @@ wait:
 		m.ended.WithLabelValues(reason.String()).Inc()
 	}
 	ss.logEnd(reason, err)
-	if ss.video != nil {
-		_ = ss.video.Close()
-	} else {
-		_ = ss.out.Close()
-	}
+	ss.closeMedia()
 	close(ss.done)
 }
 
+// closeMedia frees the session's codecs.
+func (ss *session) closeMedia() {
+	switch {
+	case ss.audio != nil:
+		ss.audio.close()
+	case ss.video != nil:
+		_ = ss.video.Close()
+	case ss.out != nil:
+		_ = ss.out.Close()
+	}
+}
+
 func (ss *session) logEnd(reason endReason, err error) {
+	if ss.audio != nil {
+		var sent uint64
+		if ss.audio.out != nil {
+			sent = ss.audio.out.Sent()
+		}
+		ss.log.Info("session ended", "reason", reason.String(), "err", err,
+			"audio_packets_sent", sent, "audio_frames_dropped", ss.audio.dropped.Load())
+		return
+	}
 	if ss.video == nil {
 		ss.log.Info("session ended", "reason", reason.String(), "err", err, "sent", ss.out.Encoded())
 		return

@@ -112,8 +112,12 @@ func (s *Stream) offer(ctx context.Context, req *signalRequest) (*answerReply, *
 	if req.SDP == "" {
 		return nil, &apiError{http.StatusBadRequest, "invalid_sdp", `the offer has no "sdp"`}
 	}
-	if err := peer.CheckOffer(req.SDP, true); err != nil {
+	if err := peer.CheckOffer(req.SDP, s.modality == Video, s.modality == Audio); err != nil {
 		switch {
+		case errors.Is(err, peer.ErrNoAudioCodec):
+			return nil, &apiError{http.StatusBadRequest, "unsupported_codec", "the offer's audio section has no Opus; rtcstream streams Opus"}
+		case errors.Is(err, peer.ErrNoAudio):
+			return nil, &apiError{http.StatusBadRequest, "no_audio", "the offer has no audio section"}
 		case errors.Is(err, peer.ErrNoVideoCodec):
 			return nil, &apiError{http.StatusBadRequest, "unsupported_codec", "the offer's video section has no VP8; rtcstream streams VP8"}
 		case errors.Is(err, peer.ErrNoVideo):
@@ -172,7 +176,7 @@ func (s *Stream) reserve(id, ticket string) (*session, *apiError) {
 // release undoes reserve for a session that never ran.
 func (s *Stream) release(ss *session) {
 	ss.cancel()
-	_ = ss.video.Close()
+	ss.closeMedia()
 	s.forget(ss)
 	s.sessions.Done()
 }

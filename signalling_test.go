@@ -183,7 +183,12 @@ func TestNewStreamRejectsBadHandlers(t *testing.T) {
 			t.Errorf("handler %T: err %v, want ErrBadHandler", h, err)
 		}
 	}
-	if _, err := rtcstream.NewStream(rtcstream.Audio, rtcstream.SendReceive, invert, nil); !errors.Is(err, rtcstream.ErrUnsupported) {
-		t.Errorf("audio: %v", err)
+	// A video handler for an audio stream is named in the error.
+	if _, err := rtcstream.NewStream(rtcstream.Audio, rtcstream.SendReceive, invert, nil); !errors.Is(err, rtcstream.ErrBadHandler) ||
+		!strings.Contains(err.Error(), "func(image.Image) image.Image") {
+		t.Errorf("audio with a video handler: %v", err)
+	}
+	if _, err := rtcstream.NewStream(rtcstream.ModalityUnknown, rtcstream.SendReceive, invert, nil); !errors.Is(err, rtcstream.ErrUnsupported) {
+		t.Errorf("unknown modality: %v", err)
 	}
 }

@@ -21,7 +21,8 @@ import (
 type Stream struct {
 	modality Modality
 	mode     Mode
-	bind     *binding
+	bind     *binding      // video handlers
+	audio    *audioBinding // audio handlers
 	opts     Options
 	api      *webrtc.API
 	mux      *http.ServeMux
@@ -66,6 +67,18 @@ type Stream struct {
 // opts may be nil for the defaults. An unsupported handler is an error
 // here, not at the first frame.
 func NewStream(modality Modality, mode Mode, handler any, opts *Options) (*Stream, error) {
+	if modality == Audio {
+		a, err := bindAudio(mode, handler)
+		if err != nil {
+			return nil, err
+		}
+		s, err := newStream(modality, mode, &binding{}, opts.withDefaults())
+		if err != nil {
+			return nil, err
+		}
+		s.audio = a
+		return s, nil
+	}
 	b, err := bind(mode, handler, nil, nil, nil)
 	if err != nil {
 		return nil, err
@@ -74,8 +87,8 @@ func NewStream(modality Modality, mode Mode, handler any, opts *Options) (*Strea
 }
 
 func newStream(modality Modality, mode Mode, b *binding, o Options) (s *Stream, err error) {
-	if modality != Video || (mode != SendReceive && mode != Receive && mode != Send) {
-		return nil, fmt.Errorf("%w: %v %v (this version streams video)", ErrUnsupported, modality, mode)
+	if (modality != Video && modality != Audio) || (mode != SendReceive && mode != Receive && mode != Send) {
+		return nil, fmt.Errorf("%w: %v %v", ErrUnsupported, modality, mode)
 	}
 	var api *webrtc.API
 	api, err = peer.NewAPI(peer.NetConfig{

@@ -98,8 +98,22 @@ func (w *WebRTC) Stream(fn any, ev StreamEvent) error {
 	if w.stream != nil {
 		return errors.New("rtcstream: Stream was already called on this component")
 	}
-	b, err := bind(w.opts.Mode, fn, w, ev.Inputs, ev.Outputs)
-	if err != nil {
+	var b *binding
+	var ab *audioBinding
+	var err error
+	if w.opts.Modality == Audio {
+		// Audio handlers take the stream alone; extra inputs and
+		// additional outputs are for video handlers in this version.
+		for _, c := range append(append([]ui.Component{}, ev.Inputs...), ev.Outputs...) {
+			if c != w {
+				return fmt.Errorf("%w: an audio stream's inputs and outputs can only be the stream itself (got %s)", ErrBadHandler, describe(c))
+			}
+		}
+		if ab, err = bindAudio(w.opts.Mode, fn); err != nil {
+			return err
+		}
+		b = &binding{}
+	} else if b, err = bind(w.opts.Mode, fn, w, ev.Inputs, ev.Outputs); err != nil {
 		return err
 	}
 	o := w.opts.Options.withDefaults()
@@ -113,6 +127,7 @@ func (w *WebRTC) Stream(fn any, ev StreamEvent) error {
 	if err != nil {
 		return err
 	}
+	s.audio = ab
 	w.stream, w.event = s, ev
 	return nil
 }

@@ -23,6 +23,8 @@ var (
 	ErrInvalidSDP   = errors.New("invalid SDP")
 	ErrNoVideoCodec = errors.New("the offer has no VP8 video section")
 	ErrNoVideo      = errors.New("the offer has no video section")
+	ErrNoAudioCodec = errors.New("the offer has no Opus audio section")
+	ErrNoAudio      = errors.New("the offer has no audio section")
 )
 
 // RTPFunc receives one inbound RTP packet. The packet and its payload are
@@ -35,6 +37,11 @@ type AnswerOptions struct {
 	Configuration webrtc.Configuration
 	// SendVideo adds an outbound VP8 track, reachable through Video.
 	SendVideo bool
+	// SendAudio adds an outbound Opus track, reachable through Audio.
+	SendAudio bool
+	// OnAudioRTP receives the inbound audio's packets, from one goroutine.
+	// Nil means inbound audio is not wanted.
+	OnAudioRTP RTPFunc
 	// OnVideoRTP receives the inbound video's packets, from one goroutine.
 	// Nil means inbound video is not wanted.
 	OnVideoRTP RTPFunc
@@ -52,6 +59,7 @@ type AnswerOptions struct {
 type Conn struct {
 	pc        *webrtc.PeerConnection
 	out       *webrtc.TrackLocalStaticRTP
+	audioOut  *webrtc.TrackLocalStaticSample
 	opts      AnswerOptions
 	mu        sync.Mutex
 	dc        *webrtc.DataChannel
@@ -67,11 +75,17 @@ type Conn struct {
 }
 
 // CheckOffer parses an offer and reports whether it can be answered with
-// video (when needVideo) before any peer connection is made.
-func CheckOffer(offer string, needVideo bool) error {
+// video (when needVideo) and audio (when needAudio) before any peer
+// connection is made.
+func CheckOffer(offer string, needVideo, needAudio bool) error {
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(offer); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidSDP, err)
+	}
+	if needAudio {
+		if err := checkCodec(&sd, "audio", " OPUS/48000", ErrNoAudioCodec, ErrNoAudio); err != nil {
+			return err
+		}
 	}
 	if !needVideo {
 		return nil
@@ -88,6 +102,23 @@ func CheckOffer(offer string, needVideo bool) error {
 		return ErrNoVideoCodec
 	}
 	return ErrNoVideo
+}
+
+// checkCodec finds a media section of kind offering codec (an rtpmap
+// value's " NAME/RATE", upper case).
+func checkCodec(sd *sdp.SessionDescription, kind, codec string, noCodec, noSection error) error {
+	for _, md := range sd.MediaDescriptions {
+		if md.MediaName.Media != kind {
+			continue
+		}
+		for _, a := range md.Attributes {
+			if a.Key == "rtpmap" && strings.Contains(strings.ToUpper(a.Value), codec) {
+				return nil
+			}
+		}
+		return noCodec
+	}
+	return noSection
 }
 
 // Answer makes a peer connection for offer and returns it with the answer
@@ -139,14 +170,17 @@ func (c *Conn) negotiate(ctx context.Context, offer string) (string, error) {
 		if c.startLoop() { // the receiver's RTCP must be read for the interceptors
 			go c.drainRTCP(r)
 		}
-		if t.Kind() != webrtc.RTPCodecTypeVideo || c.opts.OnVideoRTP == nil {
+		switch {
+		case t.Kind() == webrtc.RTPCodecTypeVideo && c.opts.OnVideoRTP != nil:
+			c.mu.Lock()
+			c.inSSRC = uint32(t.SSRC())
+			c.mu.Unlock()
+			c.readRTP(t, c.opts.OnVideoRTP)
+		case t.Kind() == webrtc.RTPCodecTypeAudio && c.opts.OnAudioRTP != nil:
+			c.readRTP(t, c.opts.OnAudioRTP)
+		default:
 			c.discard(t)
-			return
 		}
-		c.mu.Lock()
-		c.inSSRC = uint32(t.SSRC())
-		c.mu.Unlock()
-		c.readVideo(t)
 	})
 
 	if c.opts.SendVideo {
@@ -163,6 +197,23 @@ func (c *Conn) negotiate(ctx context.Context, offer string) (string, error) {
 		c.out = out
 		if c.startLoop() {
 			go c.readSenderRTCP(sender)
+		}
+	}
+
+	if c.opts.SendAudio {
+		out, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+		}, "audio", "rtcstream")
+		if err != nil {
+			return "", err
+		}
+		sender, err := pc.AddTrack(out)
+		if err != nil {
+			return "", err
+		}
+		c.audioOut = out
+		if c.startLoop() {
+			go c.drainSenderRTCP(sender)
 		}
 	}
 
@@ -203,7 +254,7 @@ func (c *Conn) startLoop() bool {
 	return true
 }
 
-func (c *Conn) readVideo(t *webrtc.TrackRemote) {
+func (c *Conn) readRTP(t *webrtc.TrackRemote, fn RTPFunc) {
 	buf := make([]byte, 1500)
 	var p rtp.Packet
 	for {
@@ -214,7 +265,7 @@ func (c *Conn) readVideo(t *webrtc.TrackRemote) {
 		if err := p.Unmarshal(buf[:n]); err != nil {
 			continue
 		}
-		c.opts.OnVideoRTP(&p, time.Now())
+		fn(&p, time.Now())
 	}
 }
 
@@ -253,6 +304,21 @@ func (c *Conn) readSenderRTCP(s *webrtc.RTPSender) {
 					c.opts.OnKeyFrameRequest()
 				}
 			}
+		}
+	}
+}
+
+// Audio is the outbound audio track, or nil without SendAudio.
+func (c *Conn) Audio() *webrtc.TrackLocalStaticSample { return c.audioOut }
+
+// drainSenderRTCP reads a sender's RTCP for the interceptors (reports,
+// NACK responses); audio has no keyframes to ask for.
+func (c *Conn) drainSenderRTCP(s *webrtc.RTPSender) {
+	defer c.wg.Done()
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := s.Read(buf); err != nil {
+			return
 		}
 	}
 }
