@@ -51,3 +51,53 @@ type VideoDecoder interface {
 	// Close frees the decoder. It is idempotent; Decode after Close fails.
 	Close() error
 }
+
+// AudioEncoder compresses 16-bit PCM audio, one frame per call. The sample
+// rate, channel count and frame duration are fixed when the encoder is
+// made. Its methods are not safe for concurrent use, except SetBitrate,
+// which may be called from any goroutine (for example a congestion
+// controller's callback).
+type AudioEncoder interface {
+	// Encode compresses pcm, exactly one frame of interleaved samples
+	// (frame duration × sample rate × channels of them), and appends the
+	// packet to dst. It returns the extended slice. A frame the encoder
+	// chose not to transmit (discontinuous transmission during silence)
+	// yields dst unchanged and no error; the receiver treats the gap as a
+	// lost packet. pcm of another length is an error. The encoder reads pcm
+	// only during the call.
+	Encode(dst []byte, pcm []int16) ([]byte, error)
+
+	// SetBitrate changes the target bitrate, in bits per second, in place;
+	// it takes effect from the next frame.
+	SetBitrate(bitsPerSecond int) error
+
+	// Close frees the encoder. It is idempotent; Encode after Close fails.
+	Close() error
+}
+
+// AudioDecoder decompresses packets into 16-bit PCM at the sample rate and
+// channel count fixed when the decoder is made, whatever the stream's own.
+// Its methods are not safe for concurrent use.
+type AudioDecoder interface {
+	// Decode decodes one packet and appends its interleaved samples to dst,
+	// returning the extended slice; dst is grown only when its capacity is
+	// short. A nil or empty packet stands for a lost one: Decode then
+	// conceals the loss (packet-loss concealment) and appends as many
+	// samples as the last packet held, a plausible continuation that fades
+	// out over consecutive losses, never a gap. A packet the decoder cannot
+	// parse yields dst unchanged and an error, and leaves the decoder as it
+	// was, ready for the next packet.
+	Decode(dst []int16, packet []byte) ([]int16, error)
+
+	// DecodeFEC recovers a lost packet from the forward error correction
+	// data that the packet after it, nextPacket, may carry, and appends the
+	// recovered samples (as many as the last packet held) to dst. When
+	// nextPacket carries no such data, it conceals the loss as Decode(dst,
+	// nil) does. Either way the caller then decodes nextPacket itself with
+	// Decode: DecodeFEC stands in only for the missing packet.
+	DecodeFEC(dst []int16, nextPacket []byte) ([]int16, error)
+
+	// Close frees the decoder. It is idempotent; Decode and DecodeFEC after
+	// Close fail.
+	Close() error
+}
