@@ -29,9 +29,10 @@
 //
 // Opus delays audio by 6.5 ms (2.5 ms with AppLowDelay), encoder and
 // decoder together, at every sample rate: Encoder.Lookahead. On the
-// project's machine a 20 ms mono frame at 48 kHz took about 0.18 ms to
-// encode (0.45 ms stereo at 64 kbit/s; 0.6 ms in the SILK mode that FEC at
-// 10% expected loss brings) and 0.03 ms to decode.
+// project's machine a 20 ms frame at 48 kHz took about 0.07 ms to encode
+// in mono at 32 kbit/s (0.12 ms in stereo at 64 kbit/s; 0.25 ms in the
+// SILK mode that a voice-like signal and 10% expected loss bring) and
+// 0.025 ms to decode, with no allocation.
 //
 // # Loss
 //
