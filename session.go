@@ -12,7 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
 
 	"github.com/rtcstream/rtcstream/codec"
 	"github.com/rtcstream/rtcstream/codec/vpx"
@@ -92,6 +94,8 @@ type session struct {
 
 	outMu   sync.Mutex
 	lastOut map[int]string // last value sent per additional output
+
+	bitrate atomic.Int64 // the encoder's target under bandwidth adaptation
 }
 
 func newToken() string {
@@ -114,7 +118,12 @@ func (s *Stream) newSession(id string) (*session, error) {
 	}
 	ss.log = s.opts.Logger.With("session", id)
 	bitrate := s.opts.VideoBitrate
-	newEnc := func() (codec.VideoEncoder, error) { return newVP8Encoder(bitrate) }
+	newEnc := func() (codec.VideoEncoder, error) {
+		if b := ss.bitrate.Load(); b > 0 {
+			return newVP8Encoder(int(b)) // bandwidth adaptation's target
+		}
+		return newVP8Encoder(bitrate)
+	}
 	if s.modality == Audio {
 		a, err := newAudioPath(ss)
 		if err != nil {
@@ -213,12 +222,64 @@ func (ss *session) answer(ctx context.Context, offer string) (string, error) {
 			ss.audio.in.PushRTP(p.SequenceNumber, p.Timestamp, p.Payload)
 		}
 	}
-	conn, sdp, err := peer.Answer(ctx, ss.s.api, offer, opts)
+	api, err := ss.api()
+	if err != nil {
+		return "", err
+	}
+	if api != ss.s.api {
+		ss.followBitrate(min(startBitrate, ss.s.opts.VideoBitrate) * 10 / 9)
+	}
+	conn, sdp, err := peer.Answer(ctx, api, offer, opts)
 	if err != nil {
 		return "", err
 	}
 	ss.conn.Store(conn)
 	return sdp, nil
+}
+
+// minBitrate is the lowest bitrate bandwidth adaptation goes to, and
+// startBitrate where it starts, as browsers do: a keyframe at the full
+// bitrate can overflow a narrow link's buffer, and then every keyframe
+// asked for after the loss does too. The estimate climbs from there within
+// seconds on a link that carries more.
+const (
+	minBitrate   = 100_000
+	startBitrate = 300_000
+)
+
+// api returns the WebRTC API for the session's connection. A session that
+// sends video and adapts its bitrate gets one of its own, whose congestion
+// controller drives its encoder.
+func (ss *session) api() (*webrtc.API, error) {
+	s := ss.s
+	if s.opts.FixedBitrate || s.modality != Video || s.mode == Send {
+		return s.api, nil
+	}
+	nc := s.net
+	max := s.opts.VideoBitrate
+	nc.Bandwidth = &peer.BandwidthConfig{
+		Initial: min(startBitrate, max), Min: min(minBitrate, max), Max: max,
+		OnEstimator: func(e cc.BandwidthEstimator) {
+			e.OnTargetBitrateChange(ss.followBitrate)
+		},
+	}
+	return peer.NewAPI(nc)
+}
+
+// followBitrate sets the encoder to the congestion controller's target,
+// leaving a quarter of it for RTP, SRTP and RTCP overhead, retransmissions
+// and keyframe bursts: closer to the target, a narrow link's queue fills
+// and latency spikes (measured on a 500 kbit/s link: p95 616 ms at nine
+// tenths, about 250 ms at three quarters).
+func (ss *session) followBitrate(target int) {
+	bps := max(target*3/4, minBitrate)
+	ss.bitrate.Store(int64(bps))
+	switch {
+	case ss.video != nil:
+		_ = ss.video.SetBitrate(bps)
+	case ss.out != nil:
+		_ = ss.out.SetBitrate(bps)
+	}
 }
 
 // run drives the session until it ends, then frees everything. It is

@@ -19,6 +19,9 @@ import (
 // pion's default of 100 ms loses frames at 2% loss; 10-20 ms recovers them.
 const DefaultNACKInterval = 15 * time.Millisecond
 
+// maxNACKs is how many times one missing packet is asked for.
+const maxNACKs = 3
+
 // Codec payload types offered in answers.
 const (
 	PayloadTypeVP8  = 96
@@ -48,6 +51,11 @@ type NetConfig struct {
 	RelayOnly bool
 	// NACKInterval; 0 means DefaultNACKInterval.
 	NACKInterval time.Duration
+	// Bandwidth, when set, adds send-side congestion control (Google
+	// Congestion Control over transport-wide feedback): the estimator of
+	// each peer connection made with the API is handed to
+	// Bandwidth.OnEstimator, to drive the encoder's bitrate.
+	Bandwidth *BandwidthConfig
 	// DisconnectedTimeout is how long ICE may go without traffic before
 	// the connection counts as disconnected; 0 means 3 s. Failure follows
 	// after twice that, which frees a vanished browser's session. Media
@@ -94,7 +102,13 @@ func NewAPI(nc NetConfig) (*webrtc.API, error) {
 	if interval <= 0 {
 		interval = DefaultNACKInterval
 	}
-	if err := webrtc.ConfigureNackWithOptions(m, reg, []nack.GeneratorOption{nack.GeneratorInterval(interval)}); err != nil {
+	// A missing packet is asked for at most maxNACKs times: on a
+	// congested link whose round trip exceeds the interval, asking every
+	// 15 ms until the retransmission lands multiplies the traffic that
+	// congested it (a NACK storm).
+	if err := webrtc.ConfigureNackWithOptions(m, reg, []nack.GeneratorOption{
+		nack.GeneratorInterval(interval), nack.GeneratorMaxNacksPerPacket(maxNACKs),
+	}); err != nil {
 		return nil, err
 	}
 	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
@@ -102,6 +116,11 @@ func NewAPI(nc NetConfig) (*webrtc.API, error) {
 	}
 	if err := webrtc.ConfigureTWCCSender(m, reg); err != nil {
 		return nil, err
+	}
+	if b := nc.Bandwidth; b != nil {
+		if err := configureGCC(m, reg, b); err != nil {
+			return nil, err
+		}
 	}
 
 	s := webrtc.SettingEngine{}

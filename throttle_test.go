@@ -1,0 +1,178 @@
+package rtcstream_test
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math/rand/v2"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rtcstream/rtcstream"
+	"github.com/rtcstream/rtcstream/client"
+	"github.com/rtcstream/rtcstream/internal/netns"
+	"github.com/rtcstream/rtcstream/media"
+)
+
+// throttle limits the loopback interface of the test's own network
+// namespace to rate (both directions share it) with a token bucket, and
+// removes the limit when the test ends.
+func throttle(t *testing.T, rate string) {
+	t.Helper()
+	if !netns.Inside() {
+		t.Skip("the throttled-link test changes the loopback interface, so it runs only in its own network namespace (as root on Linux)")
+	}
+	tc, err := exec.LookPath("tc")
+	if err != nil {
+		t.Fatal("tc (iproute2) is needed for the throttled-link test: apt-get install iproute2")
+	}
+	if out, err := exec.Command(tc, "qdisc", "add", "dev", "lo", "root", "tbf", "rate", rate, "burst", "16kbit", "latency", "400ms").CombinedOutput(); err != nil {
+		t.Fatalf("tc: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command(tc, "qdisc", "del", "dev", "lo", "root").Run() })
+}
+
+// noisy makes frames of fresh noise over a gradient: content that takes
+// every bit an encoder is given.
+func noisy(w, h int, r *rand.Rand) *image.YCbCr {
+	img := media.NewI420(w, h)
+	for i := range img.Y {
+		img.Y[i] = uint8(64 + (i%w)/8 + r.IntN(96))
+	}
+	for i := range img.Cb {
+		img.Cb[i], img.Cr[i] = uint8(112+r.IntN(32)), uint8(112+r.IntN(32))
+	}
+	return img
+}
+
+// TestThrottledLinkAdaptsBitrate: on a 500 kbit/s link, a stream whose
+// encoder may use 1 Mbit/s follows what the link carries and keeps flowing
+// with bounded latency (Google Congestion Control on the browser's
+// transport-wide feedback drives the encoder). The camera side sends a
+// cheap picture; the handler returns noise, which takes every bit the
+// encoder is given, so the server's stream is the one the link squeezes.
+// With FixedBitrate the same stream overruns the link: logged beside.
+func TestThrottledLinkAdaptsBitrate(t *testing.T) {
+	checkLeaks(t)
+	throttle(t, "500kbit")
+	adaptive := throttledRun(t, false)
+	t.Logf("adaptive: %s", adaptive)
+	// The stream keeps flowing, mostly fast, and the server sends less than
+	// the link carries. (Its p95 swings between about 250 and 600 ms as the
+	// estimate probes the link's 400 ms queue: issue 5 wants it under
+	// 300 ms, which this does not reach reliably yet.)
+	if want := 12 * throttleFPS * 6 / 10; adaptive.late < want {
+		t.Errorf("%d frames came back after adaptation, want at least %d (60%%)", adaptive.late, want)
+	}
+	if adaptive.p50 >= 100*time.Millisecond {
+		t.Errorf("median latency %v after adaptation, want under 100 ms", adaptive.p50)
+	}
+	if adaptive.kbps >= 450 {
+		t.Errorf("the server sent %.0f kbit/s on average over a 500 kbit/s link", adaptive.kbps)
+	}
+	if testing.Short() {
+		return
+	}
+	fixed := throttledRun(t, true)
+	t.Logf("fixed 1 Mbit/s, for comparison: %s", fixed)
+}
+
+const throttleFPS = 15
+
+type throttleResult struct {
+	frames, late int // frames back, and after the first 12 s
+	p50, p95     time.Duration
+	kbps         float64
+}
+
+func (r throttleResult) String() string {
+	return fmt.Sprintf("%d frames back, %d after 12 s; latency after adaptation p50 %v p95 %v; server sent %.0f kbit/s on average",
+		r.frames, r.late, r.p50, r.p95, r.kbps)
+}
+
+func throttledRun(t *testing.T, fixed bool) throttleResult {
+	const w, h = 320, 240
+	const settle = 12 * time.Second // GCC converges within it
+	run := 24 * time.Second
+	ctx := testContext(t, run+60*time.Second)
+	noise := func(img image.Image) image.Image {
+		yc := img.(*image.YCbCr)
+		r := rand.New(rand.NewPCG(uint64(yc.Y[0]), 7))
+		for i := range yc.Y {
+			yc.Y[i] = uint8(int(yc.Y[i])/2 + r.IntN(128))
+		}
+		return yc
+	}
+	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, noise,
+		&rtcstream.Options{Network: loopback, Metrics: true, FixedBitrate: fixed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer func() { s.Close(); srv.Close() }()
+	c, err := client.Dial(ctx, srv.URL, &client.Options{Loopback: true, Bitrate: 100_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	var mu sync.Mutex
+	sentAt := map[uint32]time.Time{}
+	go func() {
+		tick := time.NewTicker(time.Second / throttleFPS)
+		defer tick.Stop()
+		start := time.Now()
+		for i := 0; time.Since(start) < run; i++ {
+			pts := time.Duration(i) * time.Second / throttleFPS
+			mu.Lock()
+			sentAt[client.RTPTimestamp(pts)] = time.Now()
+			mu.Unlock()
+			if c.WriteFrame(pattern(w, h, i), pts) != nil {
+				return
+			}
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	begin := time.Now()
+	var res throttleResult
+	var late []time.Duration
+	for time.Since(begin) < run+2*time.Second {
+		rctx, cancel := context.WithTimeout(ctx, time.Second)
+		f, err := c.ReadFrame(rctx)
+		cancel()
+		if err != nil {
+			continue // a stalled stream may resume
+		}
+		mu.Lock()
+		sent, ok := sentAt[f.RTPTimestamp]
+		mu.Unlock()
+		if !ok {
+			continue
+		}
+		res.frames++
+		if f.Received.Sub(begin) > settle {
+			late = append(late, f.Received.Sub(sent))
+		}
+	}
+	res.late = len(late)
+	if len(late) > 0 {
+		sort.Slice(late, func(i, j int) bool { return late[i] < late[j] })
+		res.p50, res.p95 = late[len(late)/2], late[len(late)*95/100]
+	}
+	text := scrape(t, srv.URL+"/metrics")
+	if os.Getenv("RTCSTREAM_DEBUG_THROTTLE") != "" {
+		t.Log(text)
+	}
+	out := metricValue(t, text, `rtcstream_video_bytes_total{direction="out"}`)
+	res.kbps = out * 8 / run.Seconds() / 1000
+	return res
+}
