@@ -139,7 +139,9 @@ type audioPath struct {
 	dec     codec.AudioDecoder
 	enc     codec.AudioEncoder
 	dropped atomic.Uint64
-	closeIn sync.Once
+
+	inMu     sync.Mutex // orders deliver against closing the queue
+	inClosed bool
 }
 
 func newAudioPath(ss *session) (*audioPath, error) {
@@ -171,10 +173,25 @@ func newAudioPath(ss *session) (*audioPath, error) {
 // deliver hands a decoded frame to the handler, dropping it when the
 // handler is a second behind.
 func (a *audioPath) deliver(f media.AudioFrame) {
+	a.inMu.Lock()
+	defer a.inMu.Unlock()
+	if a.inClosed {
+		return // the session is ending; pion's reader may still run
+	}
 	select {
 	case a.queue <- f:
 	default:
 		a.dropped.Add(1)
+	}
+}
+
+// closeInput ends the handler's input; later frames are dropped.
+func (a *audioPath) closeInput() {
+	a.inMu.Lock()
+	defer a.inMu.Unlock()
+	if !a.inClosed {
+		a.inClosed = true
+		close(a.queue)
 	}
 }
 
@@ -223,7 +240,7 @@ func (ss *session) runAudio(ctx context.Context) error {
 	// Close the handler's input when the session ends.
 	wg.Go(func() {
 		<-ctx.Done()
-		a.closeIn.Do(func() { close(a.queue) })
+		a.closeInput()
 	})
 	err := ss.callAudio(ctx, func(ctx context.Context) error { return b.stream(ctx, a.queue, frames) })
 	close(frames)

@@ -1,6 +1,8 @@
 // Package browsertest runs end-to-end tests in a real Chromium driven by
-// chromedp: the browser's fake camera can play a known video (see WriteY4M),
-// and helpers read state and pixels back from the page.
+// chromedp: the browser's fake camera can play a known video (see WriteY4M)
+// and its fake microphone known audio (WriteWAV, WriteSpeechWAV), and helpers
+// read state, pixels and audio levels back from the page (VideoPixel, Level,
+// LevelRanges, StreamRMS).
 //
 // Browser tests must run inside the loopback-only network namespace of
 // internal/netns, so a test package that uses New starts with
@@ -53,8 +55,9 @@ type Options struct {
 	// with WriteY4M). Default: Chromium's built-in moving test pattern.
 	FakeVideo string
 
-	// FakeAudio is a WAV file that the fake microphone plays. Default:
-	// Chromium's built-in beep.
+	// FakeAudio is a WAV file that the fake microphone plays in a loop
+	// (write one with WriteWAV or WriteSpeechWAV). Default: Chromium's
+	// built-in beep.
 	FakeAudio string
 
 	// FakeCameras is the number of fake cameras (Chromium's device-count),

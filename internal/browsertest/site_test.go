@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -41,9 +42,17 @@ func newSite(t *testing.T, offer func(w http.ResponseWriter, body map[string]any
 			AssetsURL:   "assets",
 			Element: web.Element{
 				Mode:     q.Get("mode"),
+				Modality: q.Get("modality"),
 				NoMirror: q.Get("mirror") == "false",
 				Label:    q.Get("label"),
+				Attrs:    map[string]string{},
 			},
+		}
+		// Any other attribute of the element: ?attr=name=value (repeatable).
+		for _, a := range q["attr"] {
+			if name, value, ok := strings.Cut(a, "="); ok {
+				p.Element.Attrs[name] = value
+			}
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		if err := web.RenderPage(w, p); err != nil {

@@ -24,10 +24,30 @@
  *   Blocks runtime (blocks.js) shows them.
  * @typedef {{type: "time_limit", seconds: number}} TimeLimitMessage
  *   The session ends after this many seconds from now; the element counts down.
+ * @typedef {{type: "vad", event: string, data: Record<string, any>}} VADMessage
+ *   A turn-taking event of a voice stream (ReplyOnPause): event is one of
+ *   VAD_EVENTS, or another name a newer server sends (the element then leaves
+ *   its chip as it is). data is the whole message as the server sent it.
  * @typedef {{type: "unknown", raw: any}} UnknownMessage
  *   A message this version does not know; ignored.
- * @typedef {ErrorMessage | WarningMessage | EndMessage | LogMessage | TickMessage | OutputMessage | TimeLimitMessage | UnknownMessage} ServerMessage
+ * @typedef {ErrorMessage | WarningMessage | EndMessage | LogMessage | TickMessage | OutputMessage | TimeLimitMessage | VADMessage | UnknownMessage} ServerMessage
  */
+
+/**
+ * The turn-taking events a server sends in {"type": "vad", "event": ...}, and
+ * what the element's chip says for each: the person started talking (the
+ * server listens), paused (the server prepares a reply), the reply started
+ * and ended playing. "barge_in": the person talked over the reply, which the
+ * server cut short.
+ * @type {Readonly<Record<string, {turn: "listening" | "thinking" | "speaking", label: string}>>}
+ */
+export const VAD_EVENTS = Object.freeze({
+  started_talking: { turn: "listening", label: "Listening…" },
+  pause_detected: { turn: "thinking", label: "Thinking…" },
+  reply_started: { turn: "speaking", label: "Speaking…" },
+  reply_ended: { turn: "listening", label: "Listening…" },
+  barge_in: { turn: "listening", label: "Listening…" },
+});
 
 /**
  * Reads a data channel message.
@@ -69,6 +89,11 @@ export function parseServerMessage(data) {
     case "output": {
       const values = msg.values && typeof msg.values === "object" && !Array.isArray(msg.values) ? msg.values : {};
       return { type: "output", values };
+    }
+    case "vad": {
+      // An event name is all the element needs; other fields ride along.
+      const event = typeof msg.event === "string" ? msg.event.trim() : "";
+      return event ? { type: "vad", event, data: msg } : { type: "unknown", raw: msg };
     }
     default:
       return { type: "unknown", raw: msg };

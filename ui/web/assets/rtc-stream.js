@@ -1,12 +1,14 @@
 // @ts-check
 /**
- * @file The <rtc-stream> custom element: the webcam goes to a Go function on the
- * server over WebRTC, and its output comes back to the page.
+ * @file The <rtc-stream> custom element: the webcam or the microphone goes to
+ * a Go function on the server over WebRTC, and its output comes back to the
+ * page.
  *
  * Attributes (all optional):
  *   src            signalling base URL, relative to the page (default "webrtc")
  *   mode           "send-receive" (default), "receive" or "send"
- *   modality       "video" (default); audio is not supported yet
+ *   modality       "video" (default), "audio", or "audio-video" (camera and
+ *                  microphone on one connection)
  *   mirror-webcam  "true" (default) mirrors the local preview; "false" does not
  *   label          a heading shown above the videos
  *   width, height  CSS sizes of the video area; a bare number means pixels
@@ -24,20 +26,47 @@
  *   show-stats     present: an overlay shows frame rates, bitrates, resolutions
  *                  and round-trip time from getStats(), updated every second
  *
+ * Audio (modality "audio" or "audio-video"):
+ *   echo-cancellation, noise-suppression, auto-gain-control
+ *                  "false" turns that microphone processing off (all on by default)
+ *   audio-constraints  JSON MediaTrackConstraints for the microphone, over
+ *                  the three above (e.g. {"channelCount": 1})
+ *   icon           "pulse": a round microphone or speaker icon that pulses
+ *                  with the output level (with the microphone's in send mode)
+ *
+ * The audio panel holds a microphone <select class="mic-select">, a
+ * <button class="mute"> (the element and the button carry data-muted while
+ * muted; the microphone track is disabled, so the server gets silence), and
+ * two level meters, .level-in (microphone) and .level-out (what the server
+ * sends), whose data-level attribute is the current level in [0, 1] (linear
+ * in dB from -60 to 0 dBFS). The server's audio plays in <audio class="output">.
+ * Turn-taking events from the server ({"type": "vad", "event": ...}) show in a
+ * chip (.vad-chip, data-turn listening | thinking | speaking).
+ *
  * The element keeps data-state current: idle | connecting | streaming | error.
- * It dispatches "statechange" (detail {state}) and "servermessage" (detail: the
- * parsed data channel message). On a Blocks page, the runtime (blocks.js) uses
- * both, and the attributes inputs="id ..." and trigger="id": see blocks.js. It uses light DOM so pages can style it; the
- * stylesheet is rtc-stream.css next to this file, added to the page if missing.
+ * It dispatches "statechange" (detail {state}), "servermessage" (detail: the
+ * parsed data channel message, vad events included) and "mutechange" (detail
+ * {muted}). On a Blocks page, the runtime (blocks.js) uses the first two, and
+ * the attributes inputs="id ..." and trigger="id": see blocks.js. It uses light
+ * DOM so pages can style it; the stylesheet is rtc-stream.css next to this
+ * file, added to the page if missing.
  */
 
-import { openMedia, listCameras, stopStream, deviceIDOf } from "./media.js";
+import { openMedia, listCameras, listMicrophones, stopStream, deviceIDOf } from "./media.js";
 import { fetchConfig, resolveBase } from "./signalling.js";
 import { StatsReader, formatStats } from "./stats.js";
 import { Session } from "./session.js";
+import { VAD_EVENTS } from "./messages.js";
+import { LevelMeter, Ticker, levelOf, smooth } from "./levels.js";
 
 /** @typedef {"idle" | "connecting" | "streaming" | "error"} State */
 /** @typedef {import("./messages.js").ServerMessage} ServerMessage */
+
+/** Icons of the pulsing variant (icon="pulse"), drawn with currentColor. */
+const ICONS = {
+  mic: `<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><rect x="9" y="2" width="6" height="12" rx="3"/><path d="M5 10v1a7 7 0 0 0 14 0v-1"/><path d="M12 18v4M8 22h8"/></svg>`,
+  speaker: `<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M11 5 6 9H2v6h4l5 4z"/><path d="M15.5 8.5a5 5 0 0 1 0 7"/><path d="M19 5a10 10 0 0 1 0 14"/></svg>`,
+};
 
 const TEMPLATE = document.createElement("template");
 TEMPLATE.innerHTML = `
@@ -55,10 +84,35 @@ TEMPLATE.innerHTML = `
       <figcaption>Output</figcaption>
     </figure>
   </div>
+  <div class="audio" hidden>
+    <span class="vad-chip" role="status" aria-live="polite" hidden></span>
+    <div class="pulse" aria-hidden="true" data-level="0" hidden>
+      <span class="pulse-ring"></span>
+      <span class="pulse-icon"></span>
+    </div>
+    <div class="levels">
+      <div class="level-row level-row-in">
+        <span class="level-label">Microphone</span>
+        <div class="level level-in" role="meter" aria-label="Microphone level"
+          aria-valuemin="0" aria-valuemax="1" aria-valuenow="0" data-level="0"><span class="level-bar"></span></div>
+      </div>
+      <div class="level-row level-row-out">
+        <span class="level-label">Output</span>
+        <div class="level level-out" role="meter" aria-label="Output level"
+          aria-valuemin="0" aria-valuemax="1" aria-valuenow="0" data-level="0"><span class="level-bar"></span></div>
+      </div>
+    </div>
+    <button class="enable-mic" type="button">Enable microphone</button>
+    <audio class="output" autoplay></audio>
+  </div>
   <div class="controls">
     <select class="camera-select" aria-label="Camera">
       <option value="">Default camera</option>
     </select>
+    <select class="mic-select" aria-label="Microphone">
+      <option value="">Default microphone</option>
+    </select>
+    <button class="mute" type="button" aria-pressed="false">Mute</button>
     <button class="start-stop" type="button">Start</button>
   </div>
   <div class="status" role="status" aria-live="polite"></div>
@@ -83,9 +137,6 @@ function kindsFor(modality) {
   }
 }
 
-/** Kinds this version can stream. */
-const SUPPORTED_KINDS = new Set(["video"]);
-
 /**
  * A CSS size from an attribute: a bare number means pixels.
  * @param {string | null} v
@@ -94,6 +145,24 @@ const SUPPORTED_KINDS = new Set(["video"]);
 function cssSize(v) {
   if (!v) return "";
   return /^\d+(\.\d+)?$/.test(v.trim()) ? `${v.trim()}px` : v.trim();
+}
+
+/**
+ * A JSON object from an attribute, or undefined (with a console warning when
+ * it is not JSON).
+ * @param {string | null} raw
+ * @param {string} name the attribute, for the warning
+ * @returns {Record<string, any> | undefined}
+ */
+function jsonAttr(raw, name) {
+  if (!raw) return undefined;
+  try {
+    const c = JSON.parse(raw);
+    return c && typeof c === "object" && !Array.isArray(c) ? c : undefined;
+  } catch {
+    console.warn(`rtc-stream: ${name} is not JSON:`, raw);
+    return undefined;
+  }
 }
 
 /** Adds rtc-stream.css to the document unless a stylesheet for it is there. */
@@ -108,6 +177,12 @@ function ensureStylesheet() {
   document.head.append(link);
 }
 
+/**
+ * The Web Audio side of an element: one context, and a meter for the
+ * microphone and one for the output.
+ * @typedef {{ctx: AudioContext, in: LevelMeter, out: LevelMeter}} AudioGraph
+ */
+
 export class RTCStreamElement extends HTMLElement {
   static observedAttributes = [
     "label",
@@ -121,18 +196,27 @@ export class RTCStreamElement extends HTMLElement {
     "button-waiting",
     "time-limit",
     "interactive",
+    "icon",
   ];
 
   /** @type {State} */
   #state = "idle";
   /** @type {Session | null} */
   #session = null;
-  /** @type {MediaStream | null} the camera, shown in the preview and sent */
-  #camera = null;
-  /** @type {Promise<MediaStream> | null} a camera request in flight */
-  #cameraOpening = null;
+  /**
+   * The local media: the camera, the microphone or both, shown in the
+   * preview and metered, and sent.
+   * @type {MediaStream | null}
+   */
+  #local = null;
+  /** @type {Promise<MediaStream> | null} a camera or microphone request in flight */
+  #localOpening = null;
   /** the camera the person chose; "" for the default */
   #cameraID = "";
+  /** the microphone the person chose; "" for the default */
+  #micID = "";
+  /** whether the microphone is muted; it stays so across sessions */
+  #muted = false;
   #rendered = false;
   /** Counts teardowns, so that work started before one can tell it is stale. */
   #generation = 0;
@@ -146,6 +230,12 @@ export class RTCStreamElement extends HTMLElement {
   #waiting = false;
   /** @type {ReturnType<typeof setInterval> | undefined} the stats overlay's timer */
   #statsTimer;
+  /** @type {AudioGraph | null} made at the first click or start in an audio modality */
+  #audio = null;
+  /** The levels shown, in [0, 1]. */
+  #levels = { in: 0, out: 0 };
+  /** Reads the levels about 20 times a second while a meter has a track. */
+  #ticker = new Ticker(() => this.#readLevels());
 
   /**
    * ICE servers and other RTCPeerConnection settings for the next Start.
@@ -164,6 +254,8 @@ export class RTCStreamElement extends HTMLElement {
       this.#el = {
         root: q(".rtc-stream"),
         label: q(".label"),
+        videos: q(".videos"),
+        paneOutput: q(".pane-output"),
         preview: q("video.preview"),
         output: q("video.output"),
         enableCamera: q("button.enable-camera"),
@@ -174,25 +266,49 @@ export class RTCStreamElement extends HTMLElement {
         stats: q("pre.stats"),
         warning: q(".warning"),
         error: q(".error"),
+        audio: q(".audio"),
+        audioOut: q("audio.output"),
+        chip: q(".vad-chip"),
+        pulse: q(".pulse"),
+        pulseIcon: q(".pulse-icon"),
+        levelIn: q(".level-in"),
+        levelOut: q(".level-out"),
+        rowIn: q(".level-row-in"),
+        rowOut: q(".level-row-out"),
+        enableMic: q("button.enable-mic"),
+        micSelect: q("select.mic-select"),
+        mute: q("button.mute"),
       };
       this.#el.button.addEventListener("click", () => this.#toggle());
-      this.#el.enableCamera.addEventListener("click", () => this.#enableCamera());
+      this.#el.enableCamera.addEventListener("click", () => this.#enableLocal());
+      this.#el.enableMic.addEventListener("click", () => this.#enableLocal());
       this.#el.select.addEventListener("change", () => this.#chooseCamera());
+      this.#el.micSelect.addEventListener("change", () => this.#chooseMic());
+      this.#el.mute.addEventListener("click", () => {
+        this.#wakeAudio();
+        this.muted = !this.#muted;
+      });
       this.#rendered = true;
+      this.#showMuted();
     }
     this.#listeners = new AbortController();
     const signal = this.#listeners.signal;
     // Tell the server when the page goes away; fetch keepalive gets it out.
     window.addEventListener("pagehide", () => this.stop(), { signal });
-    navigator.mediaDevices?.addEventListener("devicechange", () => this.#refreshCameras(), { signal });
+    navigator.mediaDevices?.addEventListener("devicechange", () => this.#refreshDevices(), { signal });
     this.#applyAttributes();
     this.#setState(this.#state);
-    this.#refreshCameras();
+    this.#refreshDevices();
   }
 
   disconnectedCallback() {
     this.#listeners.abort();
     this.stop();
+    const audio = this.#audio;
+    this.#audio = null;
+    audio?.in.close();
+    audio?.out.close();
+    audio?.ctx.close().catch(() => {});
   }
 
   attributeChangedCallback() {
@@ -214,6 +330,41 @@ export class RTCStreamElement extends HTMLElement {
     return this.#session?.token ?? "";
   }
 
+  /**
+   * The local camera and microphone stream while one is open (after Start
+   * or the enable button), or null. The element owns it: don't stop it.
+   * @returns {MediaStream | null}
+   */
+  get localStream() {
+    return this.#local;
+  }
+
+  /** Whether the microphone is muted: its track is disabled, so the server gets silence. */
+  get muted() {
+    return this.#muted;
+  }
+
+  set muted(value) {
+    const m = Boolean(value);
+    if (m === this.#muted) return;
+    this.#muted = m;
+    this.#local?.getAudioTracks().forEach((t) => (t.enabled = !m));
+    if (this.#rendered) {
+      this.#showMuted();
+      if (m) this.#showLevel("in", 0); // at once, not with the meter's release
+    }
+    this.dispatchEvent(new CustomEvent("mutechange", { detail: { muted: m } }));
+  }
+
+  /**
+   * The audio levels shown, in [0, 1]: "in" the microphone, "out" the
+   * server's audio.
+   * @returns {{in: number, out: number}}
+   */
+  get levels() {
+    return { ...this.#levels };
+  }
+
   /** @returns {"send-receive" | "receive" | "send"} */
   get #mode() {
     const m = this.getAttribute("mode");
@@ -228,20 +379,46 @@ export class RTCStreamElement extends HTMLElement {
     return this.#mode !== "receive" && this.#kinds.includes("video");
   }
 
+  get #sendsMic() {
+    return this.#mode !== "receive" && this.#kinds.includes("audio");
+  }
+
+  /** The kinds of local media the element opens and sends. */
+  get #localKinds() {
+    return this.#mode === "receive" ? [] : this.#kinds;
+  }
+
+  /** Which level the pulsing icon follows: the output, or the microphone in send mode. */
+  get #pulseFollows() {
+    return this.#mode === "send" ? "in" : "out";
+  }
+
   /**
    * The camera constraints from the track-constraints attribute (JSON).
    * @returns {MediaTrackConstraints | undefined}
    */
   get #trackConstraints() {
-    const raw = this.getAttribute("track-constraints");
-    if (!raw) return undefined;
-    try {
-      const c = JSON.parse(raw);
-      return c && typeof c === "object" ? c : undefined;
-    } catch {
-      console.warn("rtc-stream: track-constraints is not JSON:", raw);
-      return undefined;
+    return jsonAttr(this.getAttribute("track-constraints"), "track-constraints");
+  }
+
+  /**
+   * The microphone constraints: audio-constraints (JSON), then the
+   * echo-cancellation, noise-suppression and auto-gain-control attributes.
+   * Unset ones keep media.js's defaults (all processing on).
+   * @returns {MediaTrackConstraints}
+   */
+  get #audioConstraints() {
+    /** @type {Record<string, any>} */
+    const c = { ...(jsonAttr(this.getAttribute("audio-constraints"), "audio-constraints") ?? {}) };
+    for (const [attr, key] of [
+      ["echo-cancellation", "echoCancellation"],
+      ["noise-suppression", "noiseSuppression"],
+      ["auto-gain-control", "autoGainControl"],
+    ]) {
+      const v = this.getAttribute(attr);
+      if (v !== null) c[key] = v.toLowerCase() !== "false";
     }
+    return c;
   }
 
   /**
@@ -257,20 +434,15 @@ export class RTCStreamElement extends HTMLElement {
   async start() {
     if (this.#state === "connecting" || this.#state === "streaming") return;
     this.#clearMessages();
-    const unsupported = this.#kinds.filter((k) => !SUPPORTED_KINDS.has(k));
-    if (unsupported.length > 0) {
-      this.#showError(`The modality "${this.getAttribute("modality")}" is not supported yet; use "video".`);
-      this.#setState("error");
-      return;
-    }
     this.#setState("connecting");
+    this.#wakeAudio();
     const generation = this.#generation;
 
     /** @type {MediaStream | null} */
     let local = null;
-    if (this.#sendsCamera) {
+    if (this.#localKinds.length > 0) {
       try {
-        local = await this.#openCamera();
+        local = await this.#openLocal();
       } catch (err) {
         if (generation === this.#generation) this.#fail(err);
         return;
@@ -307,10 +479,12 @@ export class RTCStreamElement extends HTMLElement {
       onConnected: () => {
         if (this.#session !== session) return;
         this.#waiting = false;
-        // Nothing comes back in send mode: connected is streaming.
-        if (this.#mode === "send" && this.#state === "connecting") this.#setState("streaming");
+        // Nothing comes back in send mode, and audio has no first frame to
+        // wait for: connected is streaming.
+        const noFrame = this.#mode === "send" || !this.#kinds.includes("video");
+        if (noFrame && this.#state === "connecting") this.#setState("streaming");
       },
-      onTrack: (stream) => this.#showOutput(session, stream),
+      onTrack: (stream, track) => this.#showOutput(session, stream, track),
       onMessage: (msg) => this.#onServerMessage(msg),
       onFailure: (err) => {
         if (this.#session === session) this.#fail(err);
@@ -325,14 +499,14 @@ export class RTCStreamElement extends HTMLElement {
     }
   }
 
-  /** Stops streaming, tells the server, and releases the camera. */
+  /** Stops streaming, tells the server, and releases the camera and microphone. */
   stop() {
     this.#teardown({ notify: true });
     this.#setState(this.#state === "error" ? "error" : "idle");
   }
 
   /**
-   * Releases the session, the camera and the output.
+   * Releases the session, the camera, the microphone and the output.
    * @param {{notify: boolean}} opts notify=false skips the stop request
    */
   #teardown({ notify }) {
@@ -345,12 +519,15 @@ export class RTCStreamElement extends HTMLElement {
     const session = this.#session;
     this.#session = null;
     session?.stop({ notify });
-    stopStream(this.#camera);
-    this.#camera = null;
-    this.#cameraOpening = null;
+    stopStream(this.#local);
+    this.#local = null;
+    this.#localOpening = null;
+    this.#stopLevels();
     if (this.#rendered) {
       /** @type {HTMLVideoElement} */ (this.#el.preview).srcObject = null;
       /** @type {HTMLVideoElement} */ (this.#el.output).srcObject = null;
+      /** @type {HTMLAudioElement} */ (this.#el.audioOut).srcObject = null;
+      this.#setTurn("");
       this.#syncCameraUI();
     }
   }
@@ -361,56 +538,68 @@ export class RTCStreamElement extends HTMLElement {
       this.#teardown({ notify: true });
       this.#setState("idle");
     } else {
+      // Within the click: browsers let audio start only after a gesture.
+      this.#wakeAudio();
       this.start();
     }
   }
 
   /**
-   * Opens the camera for the preview (and the session), once.
+   * Opens the camera and/or microphone (the modality's local media) for the
+   * preview, the meter and the session, once.
    * @returns {Promise<MediaStream>}
    */
-  async #openCamera() {
-    if (this.#camera) return this.#camera;
-    if (!this.#cameraOpening) {
-      this.#cameraOpening = openMedia(["video"], {
+  async #openLocal() {
+    if (this.#local) return this.#local;
+    const kinds = this.#localKinds;
+    if (!this.#localOpening) {
+      this.#localOpening = openMedia(kinds, {
         videoDeviceID: this.#cameraID || undefined,
         video: this.#trackConstraints,
+        audioDeviceID: this.#micID || undefined,
+        audio: this.#audioConstraints,
       });
     }
-    const opening = this.#cameraOpening;
+    const opening = this.#localOpening;
     const generation = this.#generation;
     let stream;
     try {
       stream = await opening;
     } finally {
-      if (this.#cameraOpening === opening) this.#cameraOpening = null;
+      if (this.#localOpening === opening) this.#localOpening = null;
     }
     if (generation !== this.#generation) {
-      // Stopped while the browser asked for permission: give the camera back.
+      // Stopped while the browser asked for permission: give the devices back.
       stopStream(stream);
-      throw new DOMException("The camera request was cancelled.", "AbortError");
+      throw new DOMException("The camera or microphone request was cancelled.", "AbortError");
     }
-    if (this.#camera) {
+    if (this.#local) {
       // Someone else won the race; keep theirs.
-      if (this.#camera !== stream) stopStream(stream);
-      return this.#camera;
+      if (this.#local !== stream) stopStream(stream);
+      return this.#local;
     }
-    this.#camera = stream;
+    this.#local = stream;
     this.#cameraID = deviceIDOf(stream, "video") || this.#cameraID;
-    const preview = /** @type {HTMLVideoElement} */ (this.#el.preview);
-    preview.srcObject = stream;
-    preview.play().catch(() => {});
+    this.#micID = deviceIDOf(stream, "audio") || this.#micID;
+    stream.getAudioTracks().forEach((t) => (t.enabled = !this.#muted));
+    if (stream.getVideoTracks().length > 0) {
+      const preview = /** @type {HTMLVideoElement} */ (this.#el.preview);
+      preview.srcObject = stream;
+      preview.play().catch(() => {});
+    }
+    this.#meter("in", stream.getAudioTracks()[0] ?? null);
     this.#syncCameraUI();
-    await this.#refreshCameras();
+    await this.#refreshDevices();
     return stream;
   }
 
-  /** The "Enable camera" button: preview without streaming. */
-  async #enableCamera() {
+  /** The "Enable camera" and "Enable microphone" buttons: preview without streaming. */
+  async #enableLocal() {
     this.#clearMessages();
+    this.#wakeAudio();
     const generation = this.#generation;
     try {
-      await this.#openCamera();
+      await this.#openLocal();
       if (this.#state === "error") this.#setState("idle");
     } catch (err) {
       if (generation === this.#generation) this.#fail(err);
@@ -422,7 +611,8 @@ export class RTCStreamElement extends HTMLElement {
     const select = /** @type {HTMLSelectElement} */ (this.#el.select);
     const previousID = this.#cameraID;
     this.#cameraID = select.value;
-    if (!this.#camera || select.value === deviceIDOf(this.#camera, "video")) return;
+    const old = this.#local;
+    if (!old || old.getVideoTracks().length === 0 || select.value === deviceIDOf(old, "video")) return;
     let next;
     try {
       next = await openMedia(["video"], { videoDeviceID: select.value || undefined, video: this.#trackConstraints });
@@ -432,51 +622,118 @@ export class RTCStreamElement extends HTMLElement {
       this.#showError(err instanceof Error ? err.message : String(err));
       return;
     }
-    if (!this.#camera) {
+    if (this.#local !== old) {
       stopStream(next); // stopped meanwhile
       return;
     }
-    const old = this.#camera;
     const track = next.getVideoTracks()[0];
     try {
       await this.#session?.replaceTrack("video", track);
     } catch (err) {
       console.warn("rtc-stream: replaceTrack failed:", err);
     }
-    this.#camera = next;
-    /** @type {HTMLVideoElement} */ (this.#el.preview).srcObject = next;
-    stopStream(old);
-  }
-
-  /** Fills the camera select from enumerateDevices. */
-  async #refreshCameras() {
-    if (!this.#rendered) return;
-    let cameras;
-    try {
-      cameras = await listCameras();
-    } catch (err) {
-      console.warn("rtc-stream: listing cameras failed:", err);
+    if (this.#local !== old) {
+      stopStream(next);
       return;
     }
-    if (cameras.length === 0) return; // no permission yet: keep the placeholder
-    const select = /** @type {HTMLSelectElement} */ (this.#el.select);
-    const options = cameras.map((c) => {
+    // The microphone goes on: its tracks move to the new stream.
+    for (const t of old.getAudioTracks()) next.addTrack(t);
+    this.#local = next;
+    /** @type {HTMLVideoElement} */ (this.#el.preview).srcObject = next;
+    old.getVideoTracks().forEach((t) => t.stop());
+  }
+
+  /** The microphone select changed: open it and swap the sent track. */
+  async #chooseMic() {
+    const select = /** @type {HTMLSelectElement} */ (this.#el.micSelect);
+    const previousID = this.#micID;
+    this.#micID = select.value;
+    const local = this.#local;
+    if (!local || local.getAudioTracks().length === 0 || select.value === deviceIDOf(local, "audio")) return;
+    let next;
+    try {
+      next = await openMedia(["audio"], { audioDeviceID: select.value || undefined, audio: this.#audioConstraints });
+    } catch (err) {
+      this.#micID = previousID;
+      select.value = previousID;
+      this.#showError(err instanceof Error ? err.message : String(err));
+      return;
+    }
+    const track = next.getAudioTracks()[0];
+    if (this.#local !== local || !track) {
+      stopStream(next); // stopped meanwhile
+      return;
+    }
+    track.enabled = !this.#muted;
+    try {
+      await this.#session?.replaceTrack("audio", track);
+    } catch (err) {
+      console.warn("rtc-stream: replaceTrack failed:", err);
+    }
+    if (this.#local !== local) {
+      track.stop();
+      return;
+    }
+    // Swap in place: the preview keeps playing the same stream.
+    for (const t of local.getAudioTracks()) {
+      local.removeTrack(t);
+      t.stop();
+    }
+    local.addTrack(track);
+    this.#meter("in", track);
+  }
+
+  /** Fills the camera and microphone selects from enumerateDevices. */
+  async #refreshDevices() {
+    if (!this.#rendered) return;
+    const kinds = this.#kinds;
+    await Promise.all([
+      kinds.includes("video") &&
+        this.#fillSelect(/** @type {HTMLSelectElement} */ (this.#el.select), listCameras, "video", this.#cameraID),
+      kinds.includes("audio") &&
+        this.#fillSelect(/** @type {HTMLSelectElement} */ (this.#el.micSelect), listMicrophones, "audio", this.#micID),
+    ]);
+  }
+
+  /**
+   * Fills a device select.
+   * @param {HTMLSelectElement} select
+   * @param {() => Promise<Array<{deviceId: string, label: string}>>} list
+   * @param {"video" | "audio"} kind
+   * @param {string} chosen the device chosen so far
+   */
+  async #fillSelect(select, list, kind, chosen) {
+    let devices;
+    try {
+      devices = await list();
+    } catch (err) {
+      console.warn(`rtc-stream: listing ${kind === "video" ? "cameras" : "microphones"} failed:`, err);
+      return;
+    }
+    if (devices.length === 0) return; // no permission yet: keep the placeholder
+    const options = devices.map((c) => {
       const o = document.createElement("option");
       o.value = c.deviceId;
       o.textContent = c.label;
       return o;
     });
     select.replaceChildren(...options);
-    const current = this.#camera ? deviceIDOf(this.#camera, "video") : this.#cameraID;
-    if (current && cameras.some((c) => c.deviceId === current)) select.value = current;
+    const current = this.#local ? deviceIDOf(this.#local, kind) : chosen;
+    if (current && devices.some((c) => c.deviceId === current)) select.value = current;
   }
 
   /**
-   * Shows the remote stream and waits for its first frame.
+   * Shows a remote track: video in the output video (once its first frame
+   * is there, the element is streaming), audio in the output audio element.
    * @param {Session} session
    * @param {MediaStream} stream
+   * @param {MediaStreamTrack} track
    */
-  #showOutput(session, stream) {
+  #showOutput(session, stream, track) {
+    if (track?.kind === "audio") {
+      this.#playAudio(session, track);
+      return;
+    }
     const output = /** @type {HTMLVideoElement} */ (this.#el.output);
     if (output.srcObject !== stream) output.srcObject = stream;
     const playing = () => {
@@ -488,6 +745,155 @@ export class RTCStreamElement extends HTMLElement {
       /** @type {HTMLVideoElement} */ (output).addEventListener("playing", playing, { once: true });
     }
     output.play().catch(() => {});
+  }
+
+  /**
+   * Plays the server's audio and meters it.
+   * @param {Session} session
+   * @param {MediaStreamTrack} track
+   */
+  #playAudio(session, track) {
+    const audio = /** @type {HTMLAudioElement} */ (this.#el.audioOut);
+    audio.srcObject = new MediaStream([track]);
+    audio.muted = false;
+    audio.play().catch((err) => {
+      if (this.#session !== session || err?.name !== "NotAllowedError") return;
+      // The autoplay policy held the sound back (no click before it): the
+      // next click or key press on the page lets it play.
+      this.#showWarning("The browser held back the sound: click anywhere on the page to hear it.");
+      const resume = () => {
+        if (this.#session !== session) return;
+        this.#wakeAudio();
+        audio.play().then(() => this.#showWarning(""), () => {});
+      };
+      const signal = this.#listeners.signal;
+      document.addEventListener("pointerdown", resume, { once: true, signal });
+      document.addEventListener("keydown", resume, { once: true, signal });
+    });
+    this.#meter("out", track);
+  }
+
+  /**
+   * The element's Web Audio context and meters, made on first use.
+   * @returns {AudioGraph | null} null when the browser has no Web Audio
+   */
+  #audioGraph() {
+    if (this.#audio) return this.#audio;
+    const AC = window.AudioContext ?? /** @type {any} */ (window).webkitAudioContext;
+    if (!AC) return null;
+    try {
+      const ctx = /** @type {AudioContext} */ (new AC());
+      // The meters' outputs go to the speakers through a silent gain, so the
+      // browser keeps pulling audio through them.
+      const sink = ctx.createGain();
+      sink.gain.value = 0;
+      sink.connect(ctx.destination);
+      this.#audio = { ctx, in: new LevelMeter(ctx, sink), out: new LevelMeter(ctx, sink) };
+    } catch (err) {
+      console.warn("rtc-stream: no Web Audio for the level meters:", err);
+      return null;
+    }
+    return this.#audio;
+  }
+
+  /**
+   * Makes (or resumes) the audio context for an audio modality. Call it in
+   * a click handler: browsers start audio only after a gesture.
+   */
+  #wakeAudio() {
+    if (!this.#kinds.includes("audio")) return;
+    const ctx = this.#audioGraph()?.ctx;
+    if (ctx?.state === "suspended") ctx.resume().catch(() => {});
+  }
+
+  /**
+   * Meters a track (null: nothing) on the microphone or output meter.
+   * @param {"in" | "out"} which
+   * @param {MediaStreamTrack | null} track
+   */
+  #meter(which, track) {
+    if (!track && !this.#audio) return;
+    const graph = this.#audioGraph();
+    if (!graph) return;
+    try {
+      graph[which].attach(track);
+    } catch (err) {
+      console.warn("rtc-stream: metering the audio failed:", err);
+      return;
+    }
+    if (track) this.#ticker.start();
+  }
+
+  /** Detaches the meters and shows zero. */
+  #stopLevels() {
+    this.#audio?.in.detach();
+    this.#audio?.out.detach();
+    this.#ticker.stop();
+    if (this.#rendered) {
+      this.#showLevel("in", 0);
+      this.#showLevel("out", 0);
+    }
+  }
+
+  /** Reads both meters; the ticker calls it about 20 times a second. */
+  #readLevels() {
+    const graph = this.#audio;
+    if (!graph) return;
+    this.#showLevel("in", smooth(this.#levels.in, levelOf(graph.in.read())));
+    this.#showLevel("out", smooth(this.#levels.out, levelOf(graph.out.read())));
+  }
+
+  /**
+   * Shows a level on its meter (and on the pulsing icon when it follows it).
+   * @param {"in" | "out"} which
+   * @param {number} level in [0, 1]
+   */
+  #showLevel(which, level) {
+    const v = level < 0.001 ? 0 : level;
+    this.#levels[which] = v;
+    const text = String(Math.round(v * 1000) / 1000);
+    const meter = which === "in" ? this.#el.levelIn : this.#el.levelOut;
+    if (meter.dataset.level !== text) {
+      meter.dataset.level = text;
+      meter.setAttribute("aria-valuenow", text);
+      meter.style.setProperty("--level", text);
+    }
+    if (which === this.#pulseFollows && this.#el.pulse.dataset.level !== text) {
+      this.#el.pulse.dataset.level = text;
+      this.#el.pulse.style.setProperty("--pulse-level", text);
+    }
+  }
+
+  /** Shows the mute state on the button and the element. */
+  #showMuted() {
+    const m = this.#muted;
+    const mute = this.#el.mute;
+    mute.textContent = m ? "Unmute" : "Mute";
+    mute.setAttribute("aria-pressed", String(m));
+    mute.toggleAttribute("data-muted", m);
+    this.toggleAttribute("data-muted", m);
+  }
+
+  /**
+   * Shows the turn-taking chip for a vad event; "" hides it. Events this
+   * version does not know leave it as it is.
+   * @param {string} event
+   */
+  #setTurn(event) {
+    const chip = this.#el.chip;
+    if (!event) {
+      chip.hidden = true;
+      chip.textContent = "";
+      delete chip.dataset.turn;
+      delete chip.dataset.event;
+      return;
+    }
+    if (!Object.hasOwn(VAD_EVENTS, event)) return;
+    const { turn, label } = VAD_EVENTS[event];
+    chip.dataset.turn = turn;
+    chip.dataset.event = event;
+    chip.textContent = label;
+    chip.hidden = false;
   }
 
   /**
@@ -514,6 +920,9 @@ export class RTCStreamElement extends HTMLElement {
         } else {
           this.#setState("idle", msg.reason ? `Session ended: ${msg.reason}` : "The server ended the session.");
         }
+        break;
+      case "vad":
+        this.#setTurn(msg.event);
         break;
       case "log":
         break;
@@ -568,22 +977,50 @@ export class RTCStreamElement extends HTMLElement {
     if (changed) this.dispatchEvent(new CustomEvent("statechange", { detail: { state } }));
   }
 
-  /** Shows or hides the camera parts for the mode and camera state. */
+  /** Shows or hides the camera and microphone parts for the modality, mode and state. */
   #syncCameraUI() {
+    const el = this.#el;
+    const kinds = this.#kinds;
+    const hasVideo = kinds.includes("video");
+    const hasAudio = kinds.includes("audio");
     const sends = this.#sendsCamera;
-    this.#el.root.dataset.mode = this.#mode;
-    this.#el.root.querySelector(".pane-input")?.toggleAttribute("hidden", !sends);
-    this.#el.root.querySelector(".pane-output")?.toggleAttribute("hidden", this.#mode === "send");
-    this.#el.select.toggleAttribute("hidden", !sends);
+    const sendsMic = this.#sendsMic;
+    const idle = this.#state !== "connecting" && this.#state !== "streaming";
+    el.root.dataset.mode = this.#mode;
+    el.root.dataset.modality = hasVideo && hasAudio ? "audio-video" : hasAudio ? "audio" : "video";
     // interactive="false": display only, started by a trigger or script.
     const interactive = this.getAttribute("interactive") !== "false";
-    this.#el.root.querySelector(".pane-input")?.toggleAttribute("hidden", !sends || !interactive);
-    this.#el.select.toggleAttribute("hidden", !sends || !interactive);
-    this.#el.button.toggleAttribute("hidden", !interactive);
-    /** @type {HTMLButtonElement} */ (this.#el.button).disabled = !interactive;
-    const showEnable =
-      interactive && sends && !this.#camera && this.#state !== "connecting" && this.#state !== "streaming";
-    this.#el.enableCamera.toggleAttribute("hidden", !showEnable);
+
+    // Video: the panes of audio-only streams are hidden.
+    el.videos.toggleAttribute("hidden", !hasVideo);
+    el.paneOutput.toggleAttribute("hidden", this.#mode === "send");
+    el.root.querySelector(".pane-input")?.toggleAttribute("hidden", !sends || !interactive);
+    el.select.toggleAttribute("hidden", !sends || !interactive);
+    const showEnable = interactive && sends && !this.#local && idle;
+    el.enableCamera.toggleAttribute("hidden", !showEnable);
+    el.enableCamera.textContent = sendsMic ? "Enable camera and microphone" : "Enable camera";
+
+    // Audio: meters, pulsing icon, microphone choice and mute.
+    el.audio.toggleAttribute("hidden", !hasAudio);
+    el.rowIn.toggleAttribute("hidden", !sendsMic);
+    el.rowOut.toggleAttribute("hidden", this.#mode === "send");
+    el.micSelect.toggleAttribute("hidden", !sendsMic || !interactive);
+    el.mute.toggleAttribute("hidden", !sendsMic || !interactive);
+    /** @type {HTMLButtonElement} */ (el.mute).disabled = !interactive;
+    el.enableMic.toggleAttribute("hidden", !(interactive && sendsMic && !hasVideo && !this.#local && idle));
+    const pulse = this.getAttribute("icon") === "pulse";
+    el.pulse.toggleAttribute("hidden", !pulse);
+    const icon = this.#pulseFollows === "out" ? "speaker" : "mic";
+    if (el.pulse.dataset.icon !== icon) {
+      el.pulse.dataset.icon = icon;
+      el.pulseIcon.innerHTML = ICONS[icon];
+    }
+    // The stats overlay sits on the output video, or in the audio panel.
+    const statsHome = hasVideo ? el.paneOutput : el.audio;
+    if (el.stats.parentElement !== statsHome) statsHome.append(el.stats);
+
+    el.button.toggleAttribute("hidden", !interactive);
+    /** @type {HTMLButtonElement} */ (el.button).disabled = !interactive;
   }
 
   #applyAttributes() {
@@ -623,14 +1060,16 @@ export class RTCStreamElement extends HTMLElement {
   /** Shows the stats overlay, refreshed every second while streaming. */
   #startStats() {
     const session = this.#session;
+    const kinds = this.#kinds;
     const reader = new StatsReader();
     const refresh = async () => {
       const report = await session?.stats();
       if (!report || this.#session !== session) return;
       const s = reader.read(report);
-      this.#el.stats.textContent = formatStats(s);
+      this.#el.stats.textContent = formatStats(s, kinds);
       this.#el.stats.dataset.rttMs = s.rttMs == null ? "" : String(s.rttMs);
       this.#el.stats.dataset.fpsIn = s.fpsIn == null ? "" : String(s.fpsIn);
+      this.#el.stats.dataset.audioKbpsIn = s.audioKbpsIn == null ? "" : String(s.audioKbpsIn);
       this.#el.stats.hidden = false;
     };
     refresh();

@@ -4,7 +4,9 @@
  * "rtcstream" data channel, trickle ICE and the connection watchdog.
  *
  * A Session is used once: start, then stop. It owns its RTCPeerConnection but
- * not the local media stream; the caller opens and stops the camera.
+ * not the local media stream; the caller opens and stops the camera and the
+ * microphone. Each kind of the stream gets one transceiver: sendrecv in
+ * send-receive mode, sendonly in send mode, recvonly in receive mode.
  */
 
 import { newWebRTCID, sendCandidate, sendOffer, sendStop, waitTurn } from "./signalling.js";
@@ -175,7 +177,8 @@ export class Session {
   }
 
   /**
-   * Swaps the track sent for a kind without renegotiation (camera change).
+   * Swaps the track sent for a kind without renegotiation (a camera or
+   * microphone change).
    * @param {"video" | "audio"} kind
    * @param {MediaStreamTrack} track
    */

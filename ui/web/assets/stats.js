@@ -14,6 +14,10 @@
  * @property {number | null} kbpsIn
  * @property {string} sizeOut e.g. "640x480"
  * @property {string} sizeIn
+ * @property {number | null} audioKbpsOut audio bitrate the browser sends
+ * @property {number | null} audioKbpsIn audio bitrate it receives
+ * @property {number | null} audioJitterMs jitter of the received audio
+ * @property {number | null} audioLost audio packets lost so far
  */
 
 /** Follows the counters of successive reports to turn them into rates. */
@@ -27,7 +31,10 @@ export class StatsReader {
    */
   read(report) {
     /** @type {StreamStats} */
-    const out = { fpsOut: null, fpsIn: null, rttMs: null, kbpsOut: null, kbpsIn: null, sizeOut: "", sizeIn: "" };
+    const out = {
+      fpsOut: null, fpsIn: null, rttMs: null, kbpsOut: null, kbpsIn: null, sizeOut: "", sizeIn: "",
+      audioKbpsOut: null, audioKbpsIn: null, audioJitterMs: null, audioLost: null,
+    };
     report.forEach((/** @type {any} */ s) => {
       if (s.type === "outbound-rtp" && s.kind === "video") {
         out.fpsOut = s.framesPerSecond ?? null;
@@ -37,6 +44,12 @@ export class StatsReader {
         out.fpsIn = s.framesPerSecond ?? null;
         if (s.frameWidth) out.sizeIn = `${s.frameWidth}x${s.frameHeight}`;
         out.kbpsIn = this.#rate(s.id, s.bytesReceived, s.timestamp);
+      } else if (s.type === "outbound-rtp" && s.kind === "audio") {
+        out.audioKbpsOut = this.#rate(s.id, s.bytesSent, s.timestamp);
+      } else if (s.type === "inbound-rtp" && s.kind === "audio") {
+        out.audioKbpsIn = this.#rate(s.id, s.bytesReceived, s.timestamp);
+        if (typeof s.jitter === "number") out.audioJitterMs = s.jitter * 1000;
+        if (typeof s.packetsLost === "number") out.audioLost = s.packetsLost;
       } else if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") {
         if (typeof s.currentRoundTripTime === "number") out.rttMs = s.currentRoundTripTime * 1000;
       }
@@ -59,16 +72,28 @@ export class StatsReader {
 }
 
 /**
- * Formats stats for the overlay, one line per direction.
+ * Formats stats for the overlay: a line per video direction, a line for
+ * audio, and the round-trip time.
  * @param {StreamStats} s
+ * @param {Array<"video" | "audio">} [kinds] the stream's media (default video)
  * @returns {string}
  */
-export function formatStats(s) {
+export function formatStats(s, kinds = ["video"]) {
   const n = (/** @type {number | null} */ v, /** @type {string} */ unit, digits = 0) =>
     v == null ? "–" : `${v.toFixed(digits)} ${unit}`;
-  return [
-    `out ${s.sizeOut || "–"} · ${n(s.fpsOut, "fps")} · ${n(s.kbpsOut, "kbit/s")}`,
-    `in ${s.sizeIn || "–"} · ${n(s.fpsIn, "fps")} · ${n(s.kbpsIn, "kbit/s")}`,
-    `rtt ${n(s.rttMs, "ms", 1)}`,
-  ].join("\n");
+  const lines = [];
+  if (kinds.includes("video")) {
+    lines.push(
+      `out ${s.sizeOut || "–"} · ${n(s.fpsOut, "fps")} · ${n(s.kbpsOut, "kbit/s")}`,
+      `in ${s.sizeIn || "–"} · ${n(s.fpsIn, "fps")} · ${n(s.kbpsIn, "kbit/s")}`,
+    );
+  }
+  if (kinds.includes("audio")) {
+    const lost = s.audioLost == null ? "" : ` · lost ${s.audioLost}`;
+    lines.push(
+      `audio out ${n(s.audioKbpsOut, "kbit/s")} · in ${n(s.audioKbpsIn, "kbit/s")} · jitter ${n(s.audioJitterMs, "ms", 1)}${lost}`,
+    );
+  }
+  lines.push(`rtt ${n(s.rttMs, "ms", 1)}`);
+  return lines.join("\n");
 }
