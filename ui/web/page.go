@@ -40,7 +40,7 @@ type Element struct {
 	Src string
 	// Mode is "send-receive" or "receive". Default: "send-receive".
 	Mode string
-	// Modality is "video". Default: "video".
+	// Modality is "video", "audio" or "audio-video". Default: "video".
 	Modality string
 	// NoMirror turns off mirroring of the local webcam preview
 	// (mirror-webcam="false"). Default: mirrored.
