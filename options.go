@@ -47,9 +47,15 @@ type Options struct {
 	// panics. Default ContinueOnError.
 	OnHandlerError ErrorPolicy
 
-	// VideoBitrate is the encoder's target, in bits per second. Default
-	// 1 Mbps.
+	// VideoBitrate is the encoder's starting and highest target, in bits
+	// per second. Default 1 Mbps. The bitrate then follows the path's
+	// capacity (Google Congestion Control on the browser's transport-wide
+	// feedback), down to 100 kbps, so a narrow link keeps streaming with
+	// bounded latency instead of queueing.
 	VideoBitrate int
+	// FixedBitrate keeps the encoder at VideoBitrate whatever the path.
+	// Default false.
+	FixedBitrate bool
 
 	// RTCConfiguration holds the ICE servers (STUN, TURN) and transport
 	// policy, for the browser's and the server's peer connections alike.

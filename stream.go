@@ -24,7 +24,8 @@ type Stream struct {
 	bind     *binding      // video handlers
 	audio    *audioBinding // audio handlers
 	opts     Options
-	api      *webrtc.API
+	api      *webrtc.API    // shared by sessions without bandwidth adaptation
+	net      peer.NetConfig // for sessions that make their own API
 	mux      *http.ServeMux
 	metrics  *metrics // nil unless Options.Metrics
 
@@ -90,15 +91,16 @@ func newStream(modality Modality, mode Mode, b *binding, o Options) (s *Stream, 
 	if (modality != Video && modality != Audio) || (mode != SendReceive && mode != Receive && mode != Send) {
 		return nil, fmt.Errorf("%w: %v %v", ErrUnsupported, modality, mode)
 	}
-	var api *webrtc.API
-	api, err = peer.NewAPI(peer.NetConfig{
+	nc := peer.NetConfig{
 		Interfaces:      o.Network.Interfaces,
 		IncludeLoopback: o.Network.IncludeLoopback,
 		UDPPortMin:      o.Network.UDPPortMin,
 		UDPPortMax:      o.Network.UDPPortMax,
 		PublicIPs:       o.Network.PublicIPs,
 		DisableMDNS:     o.Network.DisableMDNS,
-	})
+	}
+	var api *webrtc.API
+	api, err = peer.NewAPI(nc)
 	if err != nil {
 		return nil, fmt.Errorf("rtcstream: webrtc set-up: %w", err)
 	}
@@ -109,6 +111,7 @@ func newStream(modality Modality, mode Mode, b *binding, o Options) (s *Stream, 
 		bind:     b,
 		opts:     o,
 		api:      api,
+		net:      nc,
 		ctx:      ctx,
 		cancel:   cancel,
 		byToken:  map[string]*session{},
