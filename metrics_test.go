@@ -50,7 +50,7 @@ func TestMetrics(t *testing.T) {
 	}
 	url := serve(t, s)
 	c := dial(t, ctx, url)
-	sendFrames(t, ctx, c, 320, 240, 30, 30)
+	sent := sendFrames(t, ctx, c, 320, 240, 30, 30)
 	for range 20 {
 		if _, err := c.ReadFrame(ctx); err != nil {
 			t.Fatal(err)
@@ -58,8 +58,10 @@ func TestMetrics(t *testing.T) {
 	}
 	text := scrape(t, url+"/metrics")
 	for _, stage := range []string{"assemble", "decode", "wait", "handler", "encode", "send", "total"} {
-		if n := metricValue(t, text, `rtcstream_frame_stage_seconds_count{stage="`+stage+`"}`); n < 20 {
-			t.Errorf("stage %s observed %v times, want at least 20", stage, n)
+		// The last frames' send and total are recorded just after their
+		// packets leave, so the client may have them first.
+		if n := metricValue(t, text, `rtcstream_frame_stage_seconds_count{stage="`+stage+`"}`); n < 18 {
+			t.Errorf("stage %s observed %v times, want at least 18", stage, n)
 		}
 	}
 	if v := metricValue(t, text, "rtcstream_sessions_active"); v != 1 {
@@ -72,6 +74,7 @@ func TestMetrics(t *testing.T) {
 	}
 	// The same metrics beside the signalling routes.
 	scrape(t, url+"/webrtc/metrics")
+	<-sent
 	c.Close()
 	text = scrape(t, url+"/metrics")
 	if v := metricValue(t, text, "rtcstream_sessions_active"); v != 0 {

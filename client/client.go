@@ -2,6 +2,10 @@
 // server speaking fastrtc's /webrtc/offer signalling). It sends frames you
 // give it and returns the frames the server sends back, decoded. Tests,
 // load generators and automation use it in place of a browser.
+//
+// A load generator can skip both codecs: WriteEncoded sends frames encoded
+// beforehand, and with Options.SkipDecode the received frames are counted
+// and timed (Options.OnFrame) but never decoded.
 package client
 
 import (
@@ -21,6 +25,7 @@ import (
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/rtcstream/rtcstream/codec/vpx"
@@ -50,6 +55,19 @@ type Options struct {
 	// set, is told the place in line (1 is next) each time it is polled.
 	Queue   bool
 	OnQueue func(position int)
+
+	// SkipDecode turns the decoder off: received frames are reported to
+	// OnFrame but never decoded, and ReadFrame returns none. Default false.
+	SkipDecode bool
+	// OnFrame, if set, is called for every frame received from the server,
+	// as soon as its last packet arrived and before it is decoded. It is
+	// called from the goroutine that reads the video and must not block.
+	OnFrame func(FrameInfo)
+	// OnKeyFrameRequest, if set, is called when the server asks for a
+	// keyframe (an RTCP PLI or FIR), from the goroutine that reads RTCP; it
+	// must not block. WriteFrame honours such requests by itself; a caller
+	// of WriteEncoded should send a keyframe next.
+	OnKeyFrameRequest func()
 }
 
 // Frame is a frame received from the server.
@@ -66,6 +84,18 @@ type Frame struct {
 	KeyFrame bool
 }
 
+// FrameInfo describes a frame received from the server without its pixels.
+type FrameInfo struct {
+	// RTPTimestamp is the frame's 90 kHz RTP timestamp (see Frame).
+	RTPTimestamp uint32
+	// Size is the length of the VP8 frame in bytes.
+	Size int
+	// KeyFrame reports whether the frame is a keyframe.
+	KeyFrame bool
+	// Received is when the last packet of the frame arrived.
+	Received time.Time
+}
+
 // Message is a control message from the server, such as
 // {"type":"error","message":"..."}.
 type Message struct {
@@ -77,7 +107,9 @@ type Message struct {
 
 // Error is a signalling failure the server reported.
 type Error struct {
-	Status  int    // HTTP status
+	// Status is the HTTP status: 200 when a fastrtc-style server refused
+	// the offer in the body ({"status": "failed", "meta": {"error": ...}}).
+	Status  int
 	Code    string // the JSON "error" field
 	Message string
 }
@@ -86,8 +118,8 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("rtcstream client: server answered %d %s: %s", e.Status, e.Code, e.Message)
 }
 
-// Conn is a connected client. WriteFrame must be called from one goroutine;
-// the other methods are safe for concurrent use.
+// Conn is a connected client. WriteFrame and WriteEncoded must be called
+// from one goroutine; the other methods are safe for concurrent use.
 type Conn struct {
 	opts   Options
 	dc     *webrtc.DataChannel
@@ -100,16 +132,19 @@ type Conn struct {
 	enc    *vpx.Encoder
 	pack   *pipeline.Packetizer
 	encBuf []byte
+	encMu  sync.Mutex // guards enc against Close during WriteFrame
 
 	frames   chan Frame
 	messages chan Message
 	dropped  atomic.Uint64
+	stats    connStats
 	inSSRC   atomic.Uint32
 	dcOpen   chan struct{}
 	dcOnce   sync.Once
 
 	closeOnce sync.Once
 	wg        sync.WaitGroup
+	connected chan struct{}
 	failed    chan struct{}
 	failOnce  sync.Once
 	trackDone *sync.Once
@@ -118,6 +153,10 @@ type Conn struct {
 // Dial connects to the rtcstream server at base (the URL its page is
 // served at, such as "http://127.0.0.1:7860/") and returns once media can
 // flow. ctx bounds the connection set-up only.
+//
+// Errors are *DialError, naming the step that failed; a failure the server
+// reported is also an *Error (errors.As finds both), and an expired ctx is
+// also ctx.Err() (errors.Is).
 func Dial(ctx context.Context, base string, opts *Options) (*Conn, error) {
 	var o Options
 	if opts != nil {
@@ -138,7 +177,7 @@ func Dial(ctx context.Context, base string, opts *Options) (*Conn, error) {
 	}
 	api, err := peer.NewAPI(nc)
 	if err != nil {
-		return nil, err
+		return nil, &DialError{StageSetup, err}
 	}
 	cfg := webrtc.Configuration{ICEServers: o.ICEServers}
 	if o.RelayOnly {
@@ -146,24 +185,25 @@ func Dial(ctx context.Context, base string, opts *Options) (*Conn, error) {
 	}
 	pc, err := api.NewPeerConnection(cfg)
 	if err != nil {
-		return nil, err
+		return nil, &DialError{StageSetup, err}
 	}
 	enc, err := vpx.NewEncoder(vpx.EncoderConfig{BitRate: o.Bitrate})
 	if err != nil {
 		pc.Close()
-		return nil, err
+		return nil, &DialError{StageSetup, err}
 	}
 	c := &Conn{
-		opts:     o,
-		base:     strings.TrimRight(base, "/") + "/",
-		http:     o.HTTPClient,
-		pc:       pc,
-		enc:      enc,
-		frames:   make(chan Frame, o.FrameBuffer),
-		messages: make(chan Message, 16),
-		dcOpen:   make(chan struct{}),
-		failed:   make(chan struct{}),
-		id:       newID(),
+		opts:      o,
+		base:      strings.TrimRight(base, "/") + "/",
+		http:      o.HTTPClient,
+		pc:        pc,
+		enc:       enc,
+		frames:    make(chan Frame, o.FrameBuffer),
+		messages:  make(chan Message, 16),
+		dcOpen:    make(chan struct{}),
+		connected: make(chan struct{}),
+		failed:    make(chan struct{}),
+		id:        newID(),
 	}
 	if err := c.setup(ctx); err != nil {
 		c.shutdown()
@@ -179,6 +219,53 @@ func newID() string {
 }
 
 func (c *Conn) setup(ctx context.Context) error {
+	if err := c.prepare(); err != nil {
+		return &DialError{StageSetup, err}
+	}
+	offer, err := c.pc.CreateOffer(nil)
+	if err != nil {
+		return &DialError{StageSetup, err}
+	}
+	gathered := webrtc.GatheringCompletePromise(c.pc)
+	if err := c.pc.SetLocalDescription(offer); err != nil {
+		return &DialError{StageSetup, err}
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return &DialError{StageGather, ctx.Err()}
+	}
+	var ticket string
+	if c.opts.Queue {
+		if ticket, err = c.waitTurn(ctx); err != nil {
+			return &DialError{StageQueue, err}
+		}
+	}
+	withControl, err := c.negotiate(ctx, ticket)
+	if err != nil {
+		return &DialError{StageOffer, err}
+	}
+	select {
+	case <-c.connected:
+	case <-c.failed:
+		return &DialError{StageConnect, ErrConnectionFailed}
+	case <-ctx.Done():
+		return &DialError{StageConnect, ctx.Err()}
+	}
+	if !withControl {
+		return nil // the server declined the control channel (not rtcstream)
+	}
+	select { // the control channel opens right after
+	case <-c.dcOpen:
+	case <-ctx.Done():
+		return &DialError{StageControl, ctx.Err()}
+	}
+	return nil
+}
+
+// prepare adds the tracks, the control channel and the callbacks to the
+// peer connection.
+func (c *Conn) prepare() error {
 	out, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{
 		MimeType: webrtc.MimeTypeVP8, ClockRate: 90000,
 	}, "video", "rtcstream-client")
@@ -209,12 +296,11 @@ func (c *Conn) setup(ctx context.Context) error {
 		}
 	})
 
-	connected := make(chan struct{})
 	var connOnce sync.Once
 	c.pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		switch s {
 		case webrtc.PeerConnectionStateConnected:
-			connOnce.Do(func() { close(connected) })
+			connOnce.Do(func() { close(c.connected) })
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			c.failOnce.Do(func() { close(c.failed) })
 		}
@@ -232,53 +318,56 @@ func (c *Conn) setup(ctx context.Context) error {
 		})
 	})
 	c.trackDone = &trackOnce
+	return nil
+}
 
-	offer, err := c.pc.CreateOffer(nil)
-	if err != nil {
-		return err
-	}
-	gathered := webrtc.GatheringCompletePromise(c.pc)
-	if err := c.pc.SetLocalDescription(offer); err != nil {
-		return err
-	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	var ticket string
-	if c.opts.Queue {
-		if ticket, err = c.waitTurn(ctx); err != nil {
-			return err
-		}
-	}
+// negotiate posts the offer and applies the answer. It reports whether the
+// answer accepted the control channel: fastrtc-style servers may not.
+func (c *Conn) negotiate(ctx context.Context, ticket string) (withControl bool, err error) {
 	var ans struct {
 		SDP   string `json:"sdp"`
 		Type  string `json:"type"`
 		Token string `json:"token"`
+		// fastrtc answers a refusal with 200 and
+		// {"status": "failed", "meta": {"error": code, "limit": n}}.
+		Status string `json:"status"`
+		Meta   struct {
+			Error string `json:"error"`
+			Limit int    `json:"limit"`
+		} `json:"meta"`
 	}
 	if err := c.post(ctx, "webrtc/offer", map[string]string{
 		"sdp": c.pc.LocalDescription().SDP, "type": "offer", "webrtc_id": c.id, "ticket": ticket,
 	}, &ans); err != nil {
-		return err
+		return false, err
+	}
+	if ans.Status == "failed" {
+		msg := "the server refused the offer"
+		if ans.Meta.Limit > 0 {
+			msg = fmt.Sprintf("%s (limit %d)", msg, ans.Meta.Limit)
+		}
+		return false, &Error{Status: http.StatusOK, Code: ans.Meta.Error, Message: msg}
 	}
 	c.token = ans.Token
 	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans.SDP}); err != nil {
-		return fmt.Errorf("rtcstream client: bad answer: %w", err)
+		return false, fmt.Errorf("rtcstream client: bad answer: %w", err)
 	}
-	select {
-	case <-connected:
-	case <-c.failed:
-		return errors.New("rtcstream client: connection failed")
-	case <-ctx.Done():
-		return ctx.Err()
+	return acceptsDataChannel(ans.SDP), nil
+}
+
+// acceptsDataChannel reports whether an answer keeps an application
+// (SCTP data channel) section open.
+func acceptsDataChannel(answer string) bool {
+	var sd sdp.SessionDescription
+	if sd.UnmarshalString(answer) != nil {
+		return true // SetRemoteDescription took it; assume the usual
 	}
-	select { // the control channel opens right after
-	case <-c.dcOpen:
-	case <-ctx.Done():
-		return ctx.Err()
+	for _, md := range sd.MediaDescriptions {
+		if md.MediaName.Media == "application" && md.MediaName.Port.Value != 0 {
+			return true
+		}
 	}
-	return nil
+	return false
 }
 
 // queuePoll is how often a client in the server's line asks for its turn.
@@ -359,11 +448,14 @@ func (c *Conn) post(ctx context.Context, path string, body, v any) error {
 }
 
 func (c *Conn) readVideo(t *webrtc.TrackRemote) {
-	dec, err := vpx.NewDecoder()
-	if err != nil {
-		return
+	var dec *vpx.Decoder
+	if !c.opts.SkipDecode {
+		var err error
+		if dec, err = vpx.NewDecoder(); err != nil {
+			return
+		}
+		defer dec.Close()
 	}
-	defer dec.Close()
 	asm := pipeline.NewAssembler(0)
 	buf := make([]byte, 1500)
 	var p rtp.Packet
@@ -377,14 +469,26 @@ func (c *Conn) readVideo(t *webrtc.TrackRemote) {
 			continue
 		}
 		now := time.Now()
+		c.stats.packetsReceived.Add(1)
 		asm.Push(p.SequenceNumber, p.Timestamp, p.Marker, p.Payload)
 		for {
 			f, ok := asm.Pop(now)
 			if !ok {
 				break
 			}
+			c.stats.framesReceived.Add(1)
+			c.stats.bytesReceived.Add(uint64(len(f.Data)))
+			if c.opts.OnFrame != nil {
+				c.opts.OnFrame(FrameInfo{RTPTimestamp: f.Timestamp, Size: len(f.Data), KeyFrame: f.KeyFrame, Received: now})
+			}
+			if dec == nil {
+				continue
+			}
 			img, err := dec.Decode(nil, f.Data)
 			if err != nil || img == nil {
+				if err != nil {
+					c.stats.decodeErrors.Add(1)
+				}
 				continue
 			}
 			select {
@@ -393,8 +497,10 @@ func (c *Conn) readVideo(t *webrtc.TrackRemote) {
 				c.dropped.Add(1)
 			}
 		}
+		c.stats.setAssembler(asm.Stats())
 		if asm.KeyFrameNeeded() && now.Sub(lastPLI) > 250*time.Millisecond {
 			lastPLI = now
+			c.stats.keyFramesRequested.Add(1)
 			c.RequestKeyFrame()
 		}
 	}
@@ -410,7 +516,11 @@ func (c *Conn) readSenderRTCP(s *webrtc.RTPSender) {
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				c.stats.keyFramesAsked.Add(1)
 				c.enc.RequestKeyFrame()
+				if c.opts.OnKeyFrameRequest != nil {
+					c.opts.OnKeyFrameRequest()
+				}
 			}
 		}
 	}
@@ -426,12 +536,41 @@ func (c *Conn) RequestKeyFrame() {
 // WriteFrame encodes img and sends it, stamped with pts converted to the
 // 90 kHz RTP clock. pts must increase from frame to frame.
 func (c *Conn) WriteFrame(img *image.YCbCr, pts time.Duration) error {
+	// Close may run meanwhile (from another goroutine): the encoder is
+	// used and freed under encMu.
+	c.encMu.Lock()
+	defer c.encMu.Unlock()
 	var err error
 	c.encBuf, _, err = c.enc.Encode(c.encBuf[:0], img, pts)
 	if err != nil {
 		return err
 	}
-	return c.pack.WriteFrame(c.encBuf, RTPTimestamp(pts))
+	return c.send(c.encBuf, pts)
+}
+
+// WriteEncoded sends frame, one VP8 frame encoded beforehand (by
+// codec/vpx or any VP8 encoder), stamped with pts converted to the 90 kHz
+// RTP clock. The packets get the connection's next sequence numbers and
+// picture ID, so a recorded sequence can be sent again and again, each
+// time with fresh pts: a load generator encodes once and replays. The
+// first frame sent, and the first after a keyframe request (see
+// Options.OnKeyFrameRequest), should be a keyframe. frame is read only
+// during the call. WriteEncoded and WriteFrame must be called from one
+// goroutine.
+func (c *Conn) WriteEncoded(frame []byte, pts time.Duration) error {
+	if len(frame) == 0 {
+		return errors.New("rtcstream client: WriteEncoded: empty frame")
+	}
+	return c.send(frame, pts)
+}
+
+func (c *Conn) send(frame []byte, pts time.Duration) error {
+	if err := c.pack.WriteFrame(frame, RTPTimestamp(pts)); err != nil {
+		return err
+	}
+	c.stats.framesSent.Add(1)
+	c.stats.bytesSent.Add(uint64(len(frame)))
+	return nil
 }
 
 // RTPTimestamp converts a presentation time to the 90 kHz RTP clock, as
@@ -440,7 +579,9 @@ func RTPTimestamp(pts time.Duration) uint32 {
 	return uint32((pts*90000 + time.Second/2) / time.Second)
 }
 
-// ReadFrame returns the next frame from the server.
+// ReadFrame returns the next frame from the server. Frames that arrived
+// before the connection closed are still returned; then it fails with
+// ErrClosed. With Options.SkipDecode no frame ever comes.
 func (c *Conn) ReadFrame(ctx context.Context) (Frame, error) {
 	select {
 	case f := <-c.frames:
@@ -448,7 +589,12 @@ func (c *Conn) ReadFrame(ctx context.Context) (Frame, error) {
 	case <-ctx.Done():
 		return Frame{}, ctx.Err()
 	case <-c.failed:
-		return Frame{}, errors.New("rtcstream client: connection closed")
+		select {
+		case f := <-c.frames:
+			return f, nil
+		default:
+			return Frame{}, ErrClosed
+		}
 	}
 }
 
@@ -465,7 +611,7 @@ func (c *Conn) ReadMessage(ctx context.Context) (Message, error) {
 		case m := <-c.messages:
 			return m, nil
 		default:
-			return Message{}, errors.New("rtcstream client: connection closed")
+			return Message{}, ErrClosed
 		}
 	}
 }
@@ -503,7 +649,11 @@ func (c *Conn) Abort() {
 func (c *Conn) shutdown() {
 	_ = c.pc.Close()
 	c.failOnce.Do(func() { close(c.failed) })
-	c.trackDone.Do(func() { c.wg.Done() }) // no track ever came
+	if c.trackDone != nil { // set once the track reader was counted
+		c.trackDone.Do(func() { c.wg.Done() }) // no track ever came
+	}
 	c.wg.Wait()
+	c.encMu.Lock()
 	_ = c.enc.Close()
+	c.encMu.Unlock()
 }

@@ -34,6 +34,8 @@ const usage = `usage: rtcstream <command> [flags]
 
 commands:
   demo [-addr :7860] [-list] [NAME]   serve a demo stream in the browser
+  bench [flags] URL                   measure a stream server's capacity and latency
+                                      (rtcstream bench -h lists the flags)
 `
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -44,6 +46,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "demo":
 		return demo(args[1:], stdout, stderr)
+	case "bench":
+		return benchCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
