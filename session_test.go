@@ -253,8 +253,14 @@ func TestSlowHandlerLatencyStaysBounded(t *testing.T) {
 	// The bound is 300 ms. On a shared 2-core machine another process can
 	// delay a single frame past it, so the test holds p99 to the bound and
 	// the maximum to a looser one; BENCHMARKS.md records the maximum.
-	if p99 >= 300*time.Millisecond || maxLat >= 450*time.Millisecond {
-		t.Errorf("latency p99 %v, max %v; want p99 < 300ms, max < 450ms", p99, maxLat)
+	bound, maxBound := 300*time.Millisecond, 450*time.Millisecond
+	if raceEnabled {
+		// The race detector slows the client's and the server's Go code
+		// alike; the one-minute soak without it is in BENCHMARKS.md.
+		bound, maxBound = 400*time.Millisecond, 550*time.Millisecond
+	}
+	if p99 >= bound || maxLat >= maxBound {
+		t.Errorf("latency p99 %v, max %v; want p99 < %v, max < %v", p99, maxLat, bound, maxBound)
 	}
 	// No growth: the last second's latencies are like the first second's.
 	first, last := lats[:len(lats)/4], lats[len(lats)*3/4:]

@@ -36,7 +36,8 @@ import (
 // Options configure Dial. The zero value works against a server on this
 // machine's network; every field's comment gives its default.
 type Options struct {
-	// Bitrate is the sent video's target in bits per second. Default 1 Mbps.
+	// Bitrate is the target of WriteFrame's encoder in bits per second.
+	// Default 1 Mbps.
 	Bitrate int
 	// HTTPClient sends the signalling requests. Default http.DefaultClient.
 	HTTPClient *http.Client

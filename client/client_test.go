@@ -127,13 +127,17 @@ func TestWriteEncodedSkipDecode(t *testing.T) {
 		}
 		time.Sleep(time.Until(start.Add(time.Duration(i+1) * time.Second / 30)))
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	// Wait for the frames still on their way: until all are back or none
+	// came for a second.
+	for last, lastK := time.Now(), 0; time.Since(last) < time.Second; {
 		mu.Lock()
 		k := len(got)
 		mu.Unlock()
-		if k >= n || time.Now().After(deadline) {
+		if k >= n {
 			break
+		}
+		if k > lastK {
+			last, lastK = time.Now(), k
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -64,6 +64,17 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// Flags may follow the demo's name too: demo invert -addr :7861.
+	var name string
+	if fs.NArg() > 0 {
+		name = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return fmt.Errorf("demo takes one name, got %q", append([]string{name}, fs.Args()...))
+		}
+	}
 	if *list {
 		for _, d := range demos {
 			fmt.Fprintf(stdout, "%-10s %s\n", d.name, d.about)
@@ -71,10 +82,10 @@ func demo(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	d := demos[0]
-	if fs.NArg() > 0 {
+	if name != "" {
 		var ok bool
-		if d, ok = findDemo(fs.Arg(0)); !ok {
-			return fmt.Errorf("no demo named %q (rtcstream demo -list shows them)", fs.Arg(0))
+		if d, ok = findDemo(name); !ok {
+			return fmt.Errorf("no demo named %q (rtcstream demo -list shows them)", name)
 		}
 	}
 	// Loopback candidates let a browser on the same machine connect even

@@ -1,0 +1,5 @@
+//go:build !race
+
+package rtcstream_test
+
+const raceEnabled = false
