@@ -178,6 +178,7 @@ func (s *Stream) release(ss *session) {
 	ss.cancel()
 	ss.closeMedia()
 	s.forget(ss)
+	close(ss.done) // for a Close that found it while it negotiated
 	s.sessions.Done()
 }
 
