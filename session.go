@@ -158,7 +158,9 @@ func (s *Stream) newSession(id string) (*session, error) {
 // newVP8Encoder and newVP8Decoder keep a failed constructor's nil pointer
 // from becoming a non-nil interface.
 func newVP8Encoder(bitrate int) (codec.VideoEncoder, error) {
-	e, err := vpx.NewEncoder(vpx.EncoderConfig{BitRate: bitrate})
+	// Sized for the common camera, so a warmed encoder is ready for the
+	// first frame; another size rebuilds it on that frame.
+	e, err := vpx.NewEncoder(vpx.EncoderConfig{BitRate: bitrate, Width: 640, Height: 480})
 	if err != nil {
 		return nil, err
 	}
@@ -234,6 +236,12 @@ func (ss *session) answer(ctx context.Context, offer string) (string, error) {
 		return "", err
 	}
 	ss.conn.Store(conn)
+	switch {
+	case ss.video != nil && ss.s.mode == SendReceive:
+		go ss.video.Warm() // while the browser connects
+	case ss.out != nil:
+		go ss.out.Warm()
+	}
 	return sdp, nil
 }
 

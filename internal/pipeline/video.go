@@ -214,6 +214,9 @@ func (v *Video) ForceKeyFrame() { v.out.ForceKeyFrame() }
 // SetBitrate changes the encoder's target bitrate in place.
 func (v *Video) SetBitrate(bps int) error { return v.out.SetBitrate(bps) }
 
+// Warm makes the encoder ahead of the first frame; see Sender.Warm.
+func (v *Video) Warm() { v.out.Warm() }
+
 // Run calls the handler on the newest frame, encodes and sends what it
 // returns, until ctx ends, the handler error policy stops it, or sending
 // fails. It returns nil when ctx ended, else the reason it stopped.
