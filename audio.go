@@ -217,7 +217,7 @@ func (ss *session) writeAudio(packet []byte, d time.Duration) error {
 // handler returns.
 func (ss *session) runAudio(ctx context.Context) error {
 	a := ss.audio
-	b := ss.s.audio
+	b := ss.audioBind
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	ctx, cancel := context.WithCancel(ctx)
@@ -251,7 +251,7 @@ func (ss *session) runAudio(ctx context.Context) error {
 // output pacer sends them in real time.
 func (ss *session) generateAudio(ctx context.Context) error {
 	return ss.callAudio(ctx, func(ctx context.Context) error {
-		seq, err := ss.s.audio.gen(ctx)
+		seq, err := ss.audioBind.gen(ctx)
 		if err != nil {
 			return err
 		}

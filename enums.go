@@ -9,6 +9,9 @@ const (
 	ModalityUnknown Modality = iota
 	Video                    // camera video, VP8 on the wire
 	Audio                    // microphone audio, Opus on the wire
+	// AudioVideo: camera and microphone on one connection, one handler
+	// seeing both (an AudioVideoHandler).
+	AudioVideo
 )
 
 func (m Modality) String() string {
@@ -17,6 +20,8 @@ func (m Modality) String() string {
 		return "video"
 	case Audio:
 		return "audio"
+	case AudioVideo:
+		return "audio-video"
 	}
 	return fmt.Sprintf("Modality(%d)", int(m))
 }

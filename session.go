@@ -71,17 +71,18 @@ func (r endReason) String() string {
 // fails, the error policy ends it, the time limit passes, a generator
 // finishes, or the Stream closes.
 type session struct {
-	s      *Stream
-	id     string // the client's webrtc_id
-	token  string // server-issued, required by every later request
-	log    *slog.Logger
-	ctx    context.Context
-	cancel context.CancelFunc
-	conn   atomic.Pointer[peer.Conn]
-	video  *pipeline.Video  // video, send-receive and send modes
-	out    *pipeline.Sender // video, receive mode
-	audio  *audioPath       // audio
-	inputs *inputValues
+	s         *Stream
+	id        string // the client's webrtc_id
+	token     string // server-issued, required by every later request
+	log       *slog.Logger
+	ctx       context.Context
+	cancel    context.CancelFunc
+	conn      atomic.Pointer[peer.Conn]
+	video     *pipeline.Video  // video, send-receive and send modes
+	out       *pipeline.Sender // video, receive mode
+	audio     *audioPath       // audio
+	audioBind *audioBinding    // the audio handler (per session for audio-video)
+	inputs    *inputValues
 
 	endMu     sync.Mutex
 	endReason endReason
@@ -124,13 +125,33 @@ func (s *Stream) newSession(id string) (*session, error) {
 		}
 		return newVP8Encoder(bitrate)
 	}
-	if s.modality == Audio {
+	if s.modality == Audio || s.modality == AudioVideo {
+		ss.audioBind = s.audio
+		videoHandler := s.bind.videoHandler(ss.inputs, ss.sendOutputs)
+		if s.av != nil {
+			h := s.av() // this session's handler
+			ss.audioBind = &audioBinding{stream: h.Audio}
+			videoHandler = videoOf(h)
+		}
 		a, err := newAudioPath(ss)
 		if err != nil {
 			cancel()
 			return nil, err
 		}
 		ss.audio = a
+		if s.modality == Audio {
+			return ss, nil
+		}
+		v, err := pipeline.NewVideo(pipeline.VideoConfig{
+			Handler: videoHandler, NewEncoder: newEnc, NewDecoder: newVP8Decoder, Out: trackWriter{ss},
+			RequestKeyFrame: ss.requestKeyFrame, OnHandlerError: ss.handlerError, Observer: s.observer(),
+		})
+		if err != nil {
+			a.close()
+			cancel()
+			return nil, err
+		}
+		ss.video = v
 		return ss, nil
 	}
 	if s.mode == Receive {
@@ -209,8 +230,8 @@ func (ss *session) answer(ctx context.Context, offer string) (string, error) {
 	}
 	opts := peer.AnswerOptions{
 		Configuration:     cfg.pion(),
-		SendVideo:         ss.s.modality == Video && ss.s.mode != Send,
-		SendAudio:         ss.s.modality == Audio && ss.s.mode != Send,
+		SendVideo:         ss.s.modality != Audio && ss.s.mode != Send,
+		SendAudio:         ss.s.modality != Video && ss.s.mode != Send,
 		OnKeyFrameRequest: ss.forceKeyFrame,
 		OnMessage:         ss.onMessage,
 	}
@@ -300,6 +321,8 @@ func (ss *session) run() {
 	start := func() {
 		started = true
 		switch {
+		case ss.audio != nil && ss.video != nil:
+			go func() { ran <- ss.runAudioVideo(ss.ctx) }()
 		case ss.audio != nil:
 			go func() { ran <- ss.runAudio(ss.ctx) }()
 		case ss.video != nil:
@@ -391,9 +414,10 @@ wait:
 
 // closeMedia frees the session's codecs.
 func (ss *session) closeMedia() {
-	switch {
-	case ss.audio != nil:
+	if ss.audio != nil {
 		ss.audio.close()
+	}
+	switch {
 	case ss.video != nil:
 		_ = ss.video.Close()
 	case ss.out != nil:
@@ -402,7 +426,7 @@ func (ss *session) closeMedia() {
 }
 
 func (ss *session) logEnd(reason endReason, err error) {
-	if ss.audio != nil {
+	if ss.audio != nil && ss.video == nil {
 		var sent uint64
 		if ss.audio.out != nil {
 			sent = ss.audio.out.Sent()

@@ -112,7 +112,7 @@ func (s *Stream) offer(ctx context.Context, req *signalRequest) (*answerReply, *
 	if req.SDP == "" {
 		return nil, &apiError{http.StatusBadRequest, "invalid_sdp", `the offer has no "sdp"`}
 	}
-	if err := peer.CheckOffer(req.SDP, s.modality == Video, s.modality == Audio); err != nil {
+	if err := peer.CheckOffer(req.SDP, s.modality != Audio, s.modality != Video); err != nil {
 		switch {
 		case errors.Is(err, peer.ErrNoAudioCodec):
 			return nil, &apiError{http.StatusBadRequest, "unsupported_codec", "the offer's audio section has no Opus; rtcstream streams Opus"}

@@ -21,8 +21,9 @@ import (
 type Stream struct {
 	modality Modality
 	mode     Mode
-	bind     *binding      // video handlers
-	audio    *audioBinding // audio handlers
+	bind     *binding                 // video handlers
+	audio    *audioBinding            // audio handlers
+	av       func() AudioVideoHandler // audio-video handlers, one per session
 	opts     Options
 	api      *webrtc.API    // shared by sessions without bandwidth adaptation
 	net      peer.NetConfig // for sessions that make their own API
@@ -68,6 +69,18 @@ type Stream struct {
 // opts may be nil for the defaults. An unsupported handler is an error
 // here, not at the first frame.
 func NewStream(modality Modality, mode Mode, handler any, opts *Options) (*Stream, error) {
+	if modality == AudioVideo {
+		av, err := bindAudioVideo(mode, handler)
+		if err != nil {
+			return nil, err
+		}
+		s, err := newStream(modality, mode, &binding{}, opts.withDefaults())
+		if err != nil {
+			return nil, err
+		}
+		s.av = av
+		return s, nil
+	}
 	if modality == Audio {
 		a, err := bindAudio(mode, handler)
 		if err != nil {
@@ -88,7 +101,7 @@ func NewStream(modality Modality, mode Mode, handler any, opts *Options) (*Strea
 }
 
 func newStream(modality Modality, mode Mode, b *binding, o Options) (s *Stream, err error) {
-	if (modality != Video && modality != Audio) || (mode != SendReceive && mode != Receive && mode != Send) {
+	if (modality != Video && modality != Audio && modality != AudioVideo) || (mode != SendReceive && mode != Receive && mode != Send) {
 		return nil, fmt.Errorf("%w: %v %v", ErrUnsupported, modality, mode)
 	}
 	nc := peer.NetConfig{

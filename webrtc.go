@@ -101,7 +101,18 @@ func (w *WebRTC) Stream(fn any, ev StreamEvent) error {
 	var b *binding
 	var ab *audioBinding
 	var err error
-	if w.opts.Modality == Audio {
+	var av func() AudioVideoHandler
+	if w.opts.Modality == AudioVideo {
+		for _, c := range append(append([]ui.Component{}, ev.Inputs...), ev.Outputs...) {
+			if c != w {
+				return fmt.Errorf("%w: an audio-video stream's inputs and outputs can only be the stream itself (got %s)", ErrBadHandler, describe(c))
+			}
+		}
+		if av, err = bindAudioVideo(w.opts.Mode, fn); err != nil {
+			return err
+		}
+		b = &binding{}
+	} else if w.opts.Modality == Audio {
 		// Audio handlers take the stream alone; extra inputs and
 		// additional outputs are for video handlers in this version.
 		for _, c := range append(append([]ui.Component{}, ev.Inputs...), ev.Outputs...) {
@@ -127,7 +138,7 @@ func (w *WebRTC) Stream(fn any, ev StreamEvent) error {
 	if err != nil {
 		return err
 	}
-	s.audio = ab
+	s.audio, s.av = ab, av
 	w.stream, w.event = s, ev
 	return nil
 }
