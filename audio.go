@@ -87,8 +87,9 @@ func bindAudio(mode Mode, fn any) (*audioBinding, error) {
 
 // mapAudio makes a stream handler of a plain per-frame function: a
 // continuous effect. A failing or panicking call is reported to the page;
-// under ContinueOnError the input frame goes out unprocessed, so the audio
-// never stops.
+// under ContinueOnError the input frame goes out in its place, so the audio
+// never stops (as the function left it: one that changed the samples in
+// place before failing sends them half-processed, as video does).
 func mapAudio(fn func(media.AudioFrame) (media.AudioFrame, error)) AudioStreamFunc {
 	call := func(f media.AudioFrame) (o media.AudioFrame, err error) {
 		defer func() {

@@ -69,6 +69,22 @@ type Options struct {
 	// must not block. WriteFrame honours such requests by itself; a caller
 	// of WriteEncoded should send a keyframe next.
 	OnKeyFrameRequest func()
+
+	// Audio adds a sendrecv Opus audio track (mono, 48 kHz, 20 ms
+	// packets): WriteAudio sends on it and ReadAudio returns what the
+	// server sends back. Needed for rtcstream.Audio streams, whose offer
+	// must carry Opus. Default false.
+	Audio bool
+	// VideoOff leaves the video track out of the offer: an audio-only
+	// client (with Audio). WriteFrame and WriteEncoded then fail with
+	// ErrNoVideo and ReadFrame returns no frame. Default false.
+	VideoOff bool
+	// AudioBitrate is the target of WriteAudio's Opus encoder in bits per
+	// second. Default 32 kbps, as browsers send.
+	AudioBitrate int
+	// AudioBuffer is how many received 20 ms audio frames wait for
+	// ReadAudio before newer ones are dropped. Default 250 (5 s).
+	AudioBuffer int
 }
 
 // Frame is a frame received from the server.
@@ -149,6 +165,8 @@ type Conn struct {
 	failed    chan struct{}
 	failOnce  sync.Once
 	trackDone *sync.Once
+
+	audio *audioState // nil without Options.Audio
 }
 
 // Dial connects to the rtcstream server at base (the URL its page is
@@ -171,6 +189,9 @@ func Dial(ctx context.Context, base string, opts *Options) (*Conn, error) {
 	}
 	if o.FrameBuffer <= 0 {
 		o.FrameBuffer = 64
+	}
+	if o.AudioBuffer <= 0 {
+		o.AudioBuffer = 250
 	}
 	nc := peer.NetConfig{DisableMDNS: true, RelayOnly: o.RelayOnly}
 	if o.Loopback {
@@ -267,6 +288,21 @@ func (c *Conn) setup(ctx context.Context) error {
 // prepare adds the tracks, the control channel and the callbacks to the
 // peer connection.
 func (c *Conn) prepare() error {
+	if c.opts.Audio {
+		if err := c.prepareAudio(); err != nil {
+			return err
+		}
+	}
+	if !c.opts.VideoOff {
+		if err := c.prepareVideo(); err != nil {
+			return err
+		}
+	}
+	return c.prepareControl()
+}
+
+// prepareVideo adds the sendrecv VP8 transceiver.
+func (c *Conn) prepareVideo() error {
 	out, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{
 		MimeType: webrtc.MimeTypeVP8, ClockRate: 90000,
 	}, "video", "rtcstream-client")
@@ -281,7 +317,11 @@ func (c *Conn) prepare() error {
 	}
 	c.wg.Add(1)
 	go c.readSenderRTCP(tr.Sender())
+	return nil
+}
 
+// prepareControl adds the control channel and the callbacks.
+func (c *Conn) prepareControl() error {
 	dc, err := c.pc.CreateDataChannel(peer.ControlLabel, nil)
 	c.dc = dc
 	if err != nil {
@@ -309,6 +349,10 @@ func (c *Conn) prepare() error {
 	c.wg.Add(1) // released by the OnTrack reader, or by shutdown if none came
 	var trackOnce sync.Once
 	c.pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+		if t.Kind() == webrtc.RTPCodecTypeAudio {
+			c.onAudioTrack(t)
+			return
+		}
 		if t.Kind() != webrtc.RTPCodecTypeVideo {
 			return
 		}
@@ -566,6 +610,9 @@ func (c *Conn) WriteEncoded(frame []byte, pts time.Duration) error {
 }
 
 func (c *Conn) send(frame []byte, pts time.Duration) error {
+	if c.pack == nil {
+		return ErrNoVideo
+	}
 	if err := c.pack.WriteFrame(frame, RTPTimestamp(pts)); err != nil {
 		return err
 	}
@@ -653,7 +700,9 @@ func (c *Conn) shutdown() {
 	if c.trackDone != nil { // set once the track reader was counted
 		c.trackDone.Do(func() { c.wg.Done() }) // no track ever came
 	}
+	c.closeAudio()
 	c.wg.Wait()
+	c.freeAudio()
 	c.encMu.Lock()
 	_ = c.enc.Close()
 	c.encMu.Unlock()

@@ -64,6 +64,7 @@ func (a *AudioIn) PushRTP(seq uint16, ts uint32, payload []byte) {
 		a.pcm, _ = a.dec.DecodeFEC(a.pcm, payload)
 	}
 	a.lastSeq = seq
+	concealed := len(a.pcm) // samples standing in for lost packets, before this one's
 	var err error
 	if a.pcm, err = a.dec.Decode(a.pcm, payload); err != nil && len(a.pcm) == 0 {
 		return
@@ -74,7 +75,8 @@ func (a *AudioIn) PushRTP(seq uint16, ts uint32, payload []byte) {
 	}
 	samples := make([]int16, len(a.out)) // the receiver keeps it
 	copy(samples, a.out)
-	pts := time.Duration(ts-a.firstTS) * time.Second / OpusRate
+	// The frame starts with the concealed audio, before the packet's own.
+	pts := time.Duration(int64(ts-a.firstTS)-int64(concealed)) * time.Second / OpusRate
 	a.deliver(media.AudioFrame{Samples: samples, SampleRate: a.rate, Channels: 1, Timestamp: pts})
 }
 
@@ -136,6 +138,9 @@ func (o *AudioOut) Queue(ctx context.Context, f media.AudioFrame) error {
 		rs, err := media.NewResampler(f.SampleRate, OpusRate, 1, media.QualityMedium)
 		if err != nil {
 			return err
+		}
+		if o.rs != nil {
+			o.queued = o.rs.Flush(o.queued) // the old rate's last samples
 		}
 		o.rs, o.rsKey = rs, key
 	}
