@@ -23,7 +23,15 @@ type ReplyOnPauseOptions struct {
 	// Turns configures turn-taking: speech thresholds, minimum speech, the
 	// pause that ends a turn, maximum continuous speech, padding and
 	// barge-in (a negative Turns.BargeIn turns it off). See vad.Options
-	// for each default and why.
+	// for each default and why. Two trade-offs users tune most:
+	//   - Turns.Pause (default 480 ms) is the silence that ends a turn,
+	//     so the reply starts about that long after the speech ends;
+	//     250 ms answers within 300 ms but ends the turns of hesitant
+	//     speakers early.
+	//   - Turns.BargeIn (default 150 ms) is how long the user must talk
+	//     over a reply to cancel it: about 220 ms from their first sound
+	//     to silence; 32 ms stops the reply within 100 ms (measured), and
+	//     lets a cough interrupt it too.
 	Turns vad.Options
 	// Detector makes each session's voice activity detector. Default:
 	// Silero VAD when ONNX Runtime and its model can be had
