@@ -389,7 +389,12 @@ func TestBrowserAudioReplyOnPause(t *testing.T) {
 		window.__vad = [];
 		window.__chip = [];
 		const e = document.querySelector("rtc-stream");
-		e.addEventListener("servermessage", (ev) => { if (ev.detail.type === "vad") window.__vad.push(ev.detail.event); });
+		window.__utterances = [];
+		e.addEventListener("servermessage", (ev) => {
+			if (ev.detail.type !== "vad") return;
+			window.__vad.push(ev.detail.event);
+			if (ev.detail.event === "pause_detected") window.__utterances.push(ev.detail.data?.utterance_seconds ?? -1);
+		});
 		const chip = e.querySelector(".vad-chip");
 		new MutationObserver(() => {
 			const last = window.__chip[window.__chip.length - 1];
@@ -409,6 +414,13 @@ func TestBrowserAudioReplyOnPause(t *testing.T) {
 	want := []string{"started_talking", "pause_detected", "reply_started", "reply_ended"}
 	if len(events) < len(want) || !slices.Equal(events[:len(want)], want) {
 		t.Errorf("vad events %v, want them to begin %v", events, want)
+	}
+	// Once per utterance, about as long as the speech (2.1 s): the turn runs
+	// from the first to the last window scored as speech, which the pure-Go
+	// detector puts a little inside the clip after the browser's processing.
+	utterances := evalOn[[]float64](p, `window.__utterances`)
+	if len(utterances) != 1 || utterances[0] < 1.6 || utterances[0] > 2.8 {
+		t.Errorf("utterances %v s, want one of about 2.1 s (the clip's speech as the detector bounds it, within 0.5 s below and 0.7 s above)", utterances)
 	}
 	wantChips := []string{"Listening…", "Thinking…", "Speaking…", "Listening…"}
 	if len(chips) < len(wantChips) || !slices.Equal(chips[:len(wantChips)], wantChips) {
