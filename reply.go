@@ -28,16 +28,22 @@ type ReplyOnPauseOptions struct {
 	//     so the reply starts about that long after the speech ends;
 	//     250 ms answers within 300 ms but ends the turns of hesitant
 	//     speakers early.
-	//   - Turns.BargeIn (default 150 ms) is how long the user must talk
-	//     over a reply to cancel it: about 220 ms from their first sound
-	//     to silence; 32 ms stops the reply within 100 ms (measured), and
-	//     lets a cough interrupt it too.
+	//   - Turns.BargeIn is how long the user must talk over a reply to
+	//     cancel it. ReplyOnPause's default is one 32 ms window, which
+	//     stops the reply and drops its queued audio within 100 ms of the
+	//     user's first sound (measured: 80-100 ms); a cough can interrupt
+	//     too. vad's own default, 150 ms, takes about 220 ms.
+	//     Negative turns barge-in off.
 	Turns vad.Options
 	// Detector makes each session's voice activity detector. Default:
 	// Silero VAD when ONNX Runtime and its model can be had
 	// (scripts/fetch-models.sh), else the pure-Go vad.EnergyDetector.
 	Detector func() (vad.Detector, error)
 }
+
+// bargeInConfirm is ReplyOnPause's default barge-in confirmation: one
+// detector window, so an interrupted reply stops within 100 ms.
+const bargeInConfirm = 32 * time.Millisecond
 
 // Turn events sent to the page, as {"type": "vad", "event": ...}.
 const (
@@ -66,6 +72,9 @@ func ReplyOnPause(reply ReplyFunc, opts *ReplyOnPauseOptions) AudioStreamFunc {
 	}
 	if o.Detector == nil {
 		o.Detector = defaultDetector
+	}
+	if o.Turns.BargeIn == 0 {
+		o.Turns.BargeIn = bargeInConfirm
 	}
 	return func(ctx context.Context, in <-chan media.AudioFrame, out chan<- media.AudioFrame) error {
 		det, err := o.Detector()

@@ -117,14 +117,16 @@ func dur(pcm []int16) time.Duration { return time.Duration(len(pcm)) * time.Seco
 
 // TestReplyOnPauseBargeIn: speech over a playing reply cancels it: its
 // context ends within the barge-in confirmation plus a window or two of
-// the speech's onset, on the stream's clock. With a one-window confirmation
-// the reply stops within 100 ms of the speaker starting.
+// the speech's onset, on the stream's clock. With the default one-window
+// confirmation the reply stops within 100 ms of the speaker starting.
 func TestReplyOnPauseBargeIn(t *testing.T) {
 	for _, tc := range []struct {
 		confirm, within time.Duration
 	}{
-		{0, 350 * time.Millisecond}, // the default, 150 ms
-		{32 * time.Millisecond, 100 * time.Millisecond},
+		// ReplyOnPause's default, one window: 100 ms, plus one 20 ms frame
+		// for where this test reads the clock.
+		{0, 120 * time.Millisecond},
+		{150 * time.Millisecond, 350 * time.Millisecond},
 	} {
 		took := bargeIn(t, tc.confirm)
 		t.Logf("confirmation %v: the reply stopped %v (stream time) after the speech began", tc.confirm, took)
