@@ -138,18 +138,19 @@ func (e *Error) Error() string {
 // Conn is a connected client. WriteFrame and WriteEncoded must be called
 // from one goroutine; the other methods are safe for concurrent use.
 type Conn struct {
-	opts   Options
-	dc     *webrtc.DataChannel
-	base   string
-	http   *http.Client
-	pc     *webrtc.PeerConnection
-	out    *webrtc.TrackLocalStaticRTP
-	id     string
-	token  string
-	enc    *vpx.Encoder
-	pack   *pipeline.Packetizer
-	encBuf []byte
-	encMu  sync.Mutex // guards enc against Close during WriteFrame
+	opts      Options
+	dc        *webrtc.DataChannel
+	base      string
+	http      *http.Client
+	pc        *webrtc.PeerConnection
+	out       *webrtc.TrackLocalStaticRTP
+	id        string
+	token     string
+	enc       *vpx.Encoder
+	pack      *pipeline.Packetizer
+	encBuf    []byte
+	encMu     sync.Mutex // guards enc against Close during WriteFrame
+	encClosed bool
 
 	frames   chan Frame
 	messages chan Message
@@ -579,12 +580,16 @@ func (c *Conn) RequestKeyFrame() {
 }
 
 // WriteFrame encodes img and sends it, stamped with pts converted to the
-// 90 kHz RTP clock. pts must increase from frame to frame.
+// 90 kHz RTP clock. pts must increase from frame to frame. After Close (or
+// Abort), from any goroutine, it returns ErrClosed.
 func (c *Conn) WriteFrame(img *image.YCbCr, pts time.Duration) error {
 	// Close may run meanwhile (from another goroutine): the encoder is
 	// used and freed under encMu.
 	c.encMu.Lock()
 	defer c.encMu.Unlock()
+	if c.encClosed {
+		return ErrClosed
+	}
 	var err error
 	c.encBuf, _, err = c.enc.Encode(c.encBuf[:0], img, pts)
 	if err != nil {
@@ -705,5 +710,6 @@ func (c *Conn) shutdown() {
 	c.freeAudio()
 	c.encMu.Lock()
 	_ = c.enc.Close()
+	c.encClosed = true
 	c.encMu.Unlock()
 }
