@@ -2,7 +2,6 @@ package rtcstream
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	"iter"
@@ -362,6 +361,3 @@ func (b *binding) videoHandler(iv *inputValues, sink outputSink) pipeline.VideoH
 		return img, nil
 	}
 }
-
-// errNoFrame is returned by a send-mode handler call: nothing goes back.
-var errNoFrame = errors.New("no frame")

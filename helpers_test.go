@@ -8,47 +8,21 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/client"
+	"github.com/rtcstream/rtcstream/internal/streamtest"
 	"github.com/rtcstream/rtcstream/media"
 )
 
-// loopback keeps the server's candidates on the loopback interface.
-var loopback = rtcstream.Network{Interfaces: []string{"lo"}, IncludeLoopback: true, DisableMDNS: true}
+// Shared with the other packages' networked tests (internal/streamtest).
+var (
+	loopback    = streamtest.Loopback
+	checkLeaks  = streamtest.CheckLeaks
+	testContext = streamtest.Context
+)
 
 // serve starts s on a loopback HTTP server and cleans both up.
-func serve(t *testing.T, s *rtcstream.Stream) string {
-	t.Helper()
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() {
-		s.Close()
-		srv.Close()
-	})
-	return srv.URL
-}
-
-// checkLeaks fails the test if goroutines outlive it.
-func checkLeaks(t *testing.T) {
-	t.Helper()
-	t.Cleanup(func() {
-		goleak.VerifyNone(t,
-			goleak.IgnoreCurrent(),
-			goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-			goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-			goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
-		)
-	})
-}
-
-// testContext bounds a networked test.
-func testContext(t *testing.T, d time.Duration) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
+func serve(t *testing.T, s *rtcstream.Stream) string { return streamtest.Serve(t, s) }
 
 // pattern draws a frame whose left half is dark and right half bright,
 // with a bar that moves with i so the encoder sees motion.

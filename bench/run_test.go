@@ -2,61 +2,24 @@ package bench
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"image"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/rtcstream/rtcstream"
+	"github.com/rtcstream/rtcstream/internal/streamtest"
 )
 
-// loopback keeps the server's candidates on the loopback interface.
-var loopback = rtcstream.Network{Interfaces: []string{"lo"}, IncludeLoopback: true, DisableMDNS: true}
+// Shared with the other packages' networked tests (internal/streamtest).
+var (
+	loopback    = streamtest.Loopback
+	checkLeaks  = streamtest.CheckLeaks
+	testContext = streamtest.Context
+)
 
-// identityServer serves an rtcstream Stream whose handler returns its input.
 func identityServer(t *testing.T, opts *rtcstream.Options) string {
-	t.Helper()
-	var o rtcstream.Options
-	if opts != nil {
-		o = *opts
-	}
-	o.Network = loopback
-	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive,
-		func(img image.Image) image.Image { return img }, &o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() {
-		s.Close()
-		srv.Close()
-	})
-	return srv.URL
-}
-
-// checkLeaks fails the test if goroutines outlive it.
-func checkLeaks(t *testing.T) {
-	t.Helper()
-	t.Cleanup(func() {
-		goleak.VerifyNone(t,
-			goleak.IgnoreCurrent(),
-			goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-			goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-			goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
-		)
-	})
-}
-
-func testContext(t *testing.T, d time.Duration) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
+	return streamtest.IdentityServer(t, opts)
 }
 
 // The whole load generator against a real Stream: three streams, two of

@@ -3,7 +3,6 @@ package client_test
 import (
 	"context"
 	"errors"
-	"image"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,53 +12,22 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/client"
 	"github.com/rtcstream/rtcstream/codec/vpx"
+	"github.com/rtcstream/rtcstream/internal/streamtest"
 	"github.com/rtcstream/rtcstream/media"
 )
 
-var loopback = rtcstream.Network{Interfaces: []string{"lo"}, IncludeLoopback: true, DisableMDNS: true}
+// Shared with the other packages' networked tests (internal/streamtest).
+var (
+	loopback    = streamtest.Loopback
+	checkLeaks  = streamtest.CheckLeaks
+	testContext = streamtest.Context
+)
 
 func identityServer(t *testing.T, opts *rtcstream.Options) string {
-	t.Helper()
-	var o rtcstream.Options
-	if opts != nil {
-		o = *opts
-	}
-	o.Network = loopback
-	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive,
-		func(img image.Image) image.Image { return img }, &o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() {
-		s.Close()
-		srv.Close()
-	})
-	return srv.URL
-}
-
-func checkLeaks(t *testing.T) {
-	t.Helper()
-	t.Cleanup(func() {
-		goleak.VerifyNone(t,
-			goleak.IgnoreCurrent(),
-			goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-			goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-			goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
-		)
-	})
-}
-
-func testContext(t *testing.T, d time.Duration) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
+	return streamtest.IdentityServer(t, opts)
 }
 
 // encodeSequence encodes n frames of a moving bar; only the first is a

@@ -1,0 +1,69 @@
+// Package streamtest holds what the networked tests of several packages
+// share: loopback-only server set-up, goroutine-leak checks and bounded
+// contexts.
+package streamtest
+
+import (
+	"context"
+	"image"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/rtcstream/rtcstream"
+)
+
+// Loopback keeps a server's ICE candidates on the loopback interface.
+var Loopback = rtcstream.Network{Interfaces: []string{"lo"}, IncludeLoopback: true, DisableMDNS: true}
+
+// Serve starts s on a loopback HTTP server, closes both when the test
+// ends, and returns the server's URL.
+func Serve(t testing.TB, s *rtcstream.Stream) string {
+	t.Helper()
+	srv := httptest.NewServer(s)
+	t.Cleanup(func() {
+		s.Close()
+		srv.Close()
+	})
+	return srv.URL
+}
+
+// IdentityServer serves a send-receive video Stream whose handler returns
+// its input, on loopback (opts may be nil; its Network is replaced).
+func IdentityServer(t testing.TB, opts *rtcstream.Options) string {
+	t.Helper()
+	var o rtcstream.Options
+	if opts != nil {
+		o = *opts
+	}
+	o.Network = Loopback
+	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive,
+		func(img image.Image) image.Image { return img }, &o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Serve(t, s)
+}
+
+// CheckLeaks fails the test if goroutines it started outlive it.
+func CheckLeaks(t *testing.T) {
+	t.Helper()
+	t.Cleanup(func() {
+		goleak.VerifyNone(t,
+			goleak.IgnoreCurrent(),
+			goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+			goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
+			goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+		)
+	})
+}
+
+// Context bounds a networked test: it ends after d or with the test.
+func Context(t testing.TB, d time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
