@@ -180,8 +180,9 @@ func (s *Stream) newSession(id string) (*session, error) {
 // from becoming a non-nil interface.
 func newVP8Encoder(bitrate int) (codec.VideoEncoder, error) {
 	// Sized for the common camera, so a warmed encoder is ready for the
-	// first frame; another size rebuilds it on that frame.
-	e, err := vpx.NewEncoder(vpx.EncoderConfig{BitRate: bitrate, Width: 640, Height: 480})
+	// first frame; another size rebuilds it on that frame. Frames that
+	// would overrun the bitrate are skipped rather than queued.
+	e, err := vpx.NewEncoder(vpx.EncoderConfig{BitRate: bitrate, Width: 640, Height: 480, DropFrames: true})
 	if err != nil {
 		return nil, err
 	}

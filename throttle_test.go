@@ -16,7 +16,6 @@ import (
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/client"
 	"github.com/rtcstream/rtcstream/internal/netns"
-	"github.com/rtcstream/rtcstream/media"
 )
 
 // throttle limits the loopback interface of the test's own network
@@ -34,43 +33,33 @@ func throttle(t *testing.T, rate string) {
 	if out, err := exec.Command(tc, "qdisc", "add", "dev", "lo", "root", "tbf", "rate", rate, "burst", "16kbit", "latency", "400ms").CombinedOutput(); err != nil {
 		t.Fatalf("tc: %v: %s", err, out)
 	}
-	t.Cleanup(func() { exec.Command(tc, "qdisc", "del", "dev", "lo", "root").Run() })
-}
-
-// noisy makes frames of fresh noise over a gradient: content that takes
-// every bit an encoder is given.
-func noisy(w, h int, r *rand.Rand) *image.YCbCr {
-	img := media.NewI420(w, h)
-	for i := range img.Y {
-		img.Y[i] = uint8(64 + (i%w)/8 + r.IntN(96))
-	}
-	for i := range img.Cb {
-		img.Cb[i], img.Cr[i] = uint8(112+r.IntN(32)), uint8(112+r.IntN(32))
-	}
-	return img
+	t.Cleanup(func() {
+		if os.Getenv("RTCSTREAM_DEBUG_THROTTLE") != "" { // the link's drops
+			out, _ := exec.Command(tc, "-s", "qdisc", "show", "dev", "lo").CombinedOutput()
+			t.Logf("%s", out)
+		}
+		exec.Command(tc, "qdisc", "del", "dev", "lo", "root").Run()
+	})
 }
 
 // TestThrottledLinkAdaptsBitrate: on a 500 kbit/s link, a stream whose
 // encoder may use 1 Mbit/s follows what the link carries and keeps flowing
 // with bounded latency (Google Congestion Control on the browser's
 // transport-wide feedback drives the encoder). The camera side sends a
-// cheap picture; the handler returns noise, which takes every bit the
-// encoder is given, so the server's stream is the one the link squeezes.
-// With FixedBitrate the same stream overruns the link: logged beside.
+// cheap picture; the handler adds fresh noise to every frame, like a
+// camera in dim light, which takes every bit the encoder is given, so the
+// server's stream is the one the link squeezes. With FixedBitrate the same
+// stream overruns the link: logged beside.
 func TestThrottledLinkAdaptsBitrate(t *testing.T) {
 	checkLeaks(t)
 	throttle(t, "500kbit")
-	adaptive := throttledRun(t, false)
+	adaptive := throttledRun(t, grain, false)
 	t.Logf("adaptive: %s", adaptive)
-	// The stream keeps flowing, mostly fast, and the server sends less than
-	// the link carries. (Its p95 swings between about 250 and 600 ms as the
-	// estimate probes the link's 400 ms queue: issue 5 wants it under
-	// 300 ms, which this does not reach reliably yet.)
-	if want := 12 * throttleFPS * 6 / 10; adaptive.late < want {
-		t.Errorf("%d frames came back after adaptation, want at least %d (60%%)", adaptive.late, want)
+	if want := 12 * throttleFPS * 9 / 10; adaptive.late < want {
+		t.Errorf("%d frames came back after adaptation, want at least %d (90%%)", adaptive.late, want)
 	}
-	if adaptive.p50 >= 100*time.Millisecond {
-		t.Errorf("median latency %v after adaptation, want under 100 ms", adaptive.p50)
+	if adaptive.p95 >= 300*time.Millisecond {
+		t.Errorf("p95 latency %v after adaptation, want under 300 ms", adaptive.p95)
 	}
 	if adaptive.kbps >= 450 {
 		t.Errorf("the server sent %.0f kbit/s on average over a 500 kbit/s link", adaptive.kbps)
@@ -78,9 +67,41 @@ func TestThrottledLinkAdaptsBitrate(t *testing.T) {
 	if testing.Short() {
 		return
 	}
-	fixed := throttledRun(t, true)
+	fixed := throttledRun(t, grain, true)
 	t.Logf("fixed 1 Mbit/s, for comparison: %s", fixed)
+	if fixed.late >= adaptive.late/2 {
+		t.Errorf("at a fixed 1 Mbit/s %d frames came back after 12 s against %d adaptive: the link does not squeeze the stream, so the test shows nothing", fixed.late, adaptive.late)
+	}
 }
+
+// TestThrottledLinkSceneCuts: the same link, with a handler whose output
+// is a still picture that is replaced by a different one every 40 frames,
+// the worst case for rate control: after a run of nearly free frames the
+// cut costs 25-40 KB, more than the link carries in 400 ms. The stream
+// keeps flowing: the encoder skips the frames after a cut instead of
+// queueing them, and the latency returns to normal between cuts.
+func TestThrottledLinkSceneCuts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("24 s")
+	}
+	checkLeaks(t)
+	throttle(t, "500kbit")
+	res := throttledRun(t, cuts, false)
+	t.Logf("scene cuts every 40 frames: %s", res)
+	if want := 12 * throttleFPS * 6 / 10; res.late < want {
+		t.Errorf("%d frames came back after adaptation, want at least %d (60%%)", res.late, want)
+	}
+	if res.p50 >= 100*time.Millisecond {
+		t.Errorf("median latency %v after adaptation, want under 100 ms", res.p50)
+	}
+}
+
+// Contents for the throttled link, made by the handler from the client's
+// picture.
+const (
+	grain = iota // fresh noise on every frame
+	cuts         // a still noise picture, a new one every 40 frames
+)
 
 const throttleFPS = 15
 
@@ -95,16 +116,21 @@ func (r throttleResult) String() string {
 		r.frames, r.late, r.p50, r.p95, r.kbps)
 }
 
-func throttledRun(t *testing.T, fixed bool) throttleResult {
+func throttledRun(t *testing.T, content int, fixed bool) throttleResult {
 	const w, h = 320, 240
 	const settle = 12 * time.Second // GCC converges within it
 	run := 24 * time.Second
 	ctx := testContext(t, run+60*time.Second)
+	frame := 0 // the handler runs on one goroutine
+	r := rand.New(rand.NewPCG(1, 7))
 	noise := func(img image.Image) image.Image {
 		yc := img.(*image.YCbCr)
-		r := rand.New(rand.NewPCG(uint64(yc.Y[0]), 7))
+		if content == cuts {
+			r = rand.New(rand.NewPCG(uint64(frame/40), 7))
+		}
+		frame++
 		for i := range yc.Y {
-			yc.Y[i] = uint8(int(yc.Y[i])/2 + r.IntN(128))
+			yc.Y[i] = uint8(int(yc.Y[i])*3/4 + r.IntN(64))
 		}
 		return yc
 	}

@@ -26,8 +26,8 @@ const (
 //
 // The encoder is always set up for real-time use: libvpx's VPX_DL_REALTIME
 // deadline, one-pass CBR rate control, no look-ahead (lag_in_frames 0),
-// error-resilient mode, no frame dropping, no internal spatial resizing,
-// no noise reduction and no static-block threshold.
+// error-resilient mode, no internal spatial resizing, no noise reduction
+// and no static-block threshold. It drops frames only if DropFrames is set.
 type EncoderConfig struct {
 	// Width and Height are the size of the first frame, in pixels. Zero (both
 	// of them) means the encoder is created at the first Encode, from that
@@ -65,6 +65,18 @@ type EncoderConfig struct {
 	// entirely: keyframes then come only from RequestKeyFrame, from a size
 	// change and at the start.
 	KeyFrameInterval int
+
+	// DropFrames lets rate control skip frames to stay on the bitrate, as
+	// browsers' encoders do: when the frames sent have run ahead of the
+	// target (a scene cut after a still picture can cost a second's worth
+	// of bits in one frame), libvpx drops frames until its 1 s buffer model
+	// is back above 30% of its optimal level, so the network's queue drains
+	// instead of holding every later frame up. Content that fits the
+	// bitrate loses no frames. A dropped frame is an Encode that appends
+	// nothing; a keyframe asked for with RequestKeyFrame is then made by
+	// the next Encode that produces a frame. Default false: every Encode
+	// appends exactly one frame.
+	DropFrames bool
 
 	// Threads is the number of encoder threads. Default 1. libvpx splits a
 	// frame across threads by macroblock rows; more threads help large

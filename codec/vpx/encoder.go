@@ -209,6 +209,11 @@ func (e *Encoder) setup(w, h int) error {
 	cfg.rc_target_bitrate = C.uint(kbps(e.bitrate))
 	cfg.rc_resize_allowed = 0
 	cfg.rc_dropframe_thresh = 0
+	if e.cfg.DropFrames {
+		// libwebrtc's threshold for camera video: drop while the buffer is
+		// below 30% of its optimal level.
+		cfg.rc_dropframe_thresh = 30
+	}
 	// Quantizer range and buffer model as in libwebrtc's VP8 encoder: a
 	// 1 s buffer that starts at 0.5 s and aims for 0.6 s, so rate control
 	// reacts within a few frames, and no quantizer so coarse that the
@@ -249,9 +254,9 @@ func (e *Encoder) setup(w, h int) error {
 
 // Encode compresses img and appends the VP8 frame to dst; see
 // codec.VideoEncoder. img must be 4:2:0 and may be a sub-image; Encode reads
-// it only during the call and keeps no reference to it or to dst. The
-// encoder never drops a frame, so every successful call appends exactly one
-// frame.
+// it only during the call and keeps no reference to it or to dst. Unless
+// EncoderConfig.DropFrames is set, every successful call appends exactly
+// one frame; with it, a call that rate control skipped appends nothing.
 //
 // pts is the frame's presentation time; only differences between
 // successive values matter, and they need not be regular. Rate control
@@ -329,6 +334,7 @@ func (e *Encoder) Encode(dst []byte, img *image.YCbCr, pts time.Duration) (out [
 		return dst, false, ctxError("encode", &e.c.ctx, rc)
 	}
 	e.started, e.lastIn, e.lastTick = true, pts, tick
+	produced := false
 	for {
 		p := C.rtc_vpx_next_packet(e.c)
 		if p.buf == nil {
@@ -336,6 +342,10 @@ func (e *Encoder) Encode(dst []byte, img *image.YCbCr, pts time.Duration) (out [
 		}
 		dst = append(dst, unsafe.Slice((*byte)(p.buf), int(p.sz))...)
 		keyframe = keyframe || p.key != 0
+		produced = true
+	}
+	if requested && !produced {
+		e.keyFrame.Store(true) // rate control dropped it: the next frame is the keyframe
 	}
 	return dst, keyframe, nil
 }

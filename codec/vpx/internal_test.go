@@ -351,3 +351,71 @@ func TestEncodeSubImage(t *testing.T) {
 		t.Errorf("sub-image round trip: PSNR %.1f dB", p)
 	}
 }
+
+// noiseFrame is a picture of fresh noise: more than a low bitrate can
+// carry at any quantizer.
+func noiseFrame(w, h int, seed uint32) *image.YCbCr {
+	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	x := seed*2654435761 + 1
+	for i := range img.Y {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		img.Y[i] = uint8(x)
+	}
+	for i := range img.Cb {
+		img.Cb[i], img.Cr[i] = 128, 128
+	}
+	return img
+}
+
+// TestDropFrames: on content far over its bitrate, an encoder with
+// DropFrames skips frames and stays near the target, what it does send
+// decodes, and a keyframe asked for while it skips comes with the next
+// frame it sends. Without DropFrames every call yields a frame and the
+// stream runs far over the target.
+func TestDropFrames(t *testing.T) {
+	const w, h, fps, bps, n, keyAt = 320, 240, 15, 200_000, 45, 30
+	run := func(drop bool) (frames int, kbps float64) {
+		e := newEncoder(t, EncoderConfig{Width: w, Height: h, BitRate: bps, FrameRate: fps, DropFrames: drop})
+		d := newDecoder(t)
+		var buf []byte
+		bytes, keyPending := 0, false
+		for i := range n {
+			if i == keyAt {
+				e.RequestKeyFrame()
+				keyPending = true
+			}
+			out, key, err := e.Encode(buf[:0], noiseFrame(w, h, uint32(i)), time.Duration(i)*time.Second/fps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf = out
+			if len(out) == 0 {
+				continue
+			}
+			if _, err := d.Decode(nil, out); err != nil {
+				t.Fatalf("DropFrames %v: frame %d does not decode: %v", drop, i, err)
+			}
+			if keyPending && !key {
+				t.Errorf("DropFrames %v: frame %d is the first sent after RequestKeyFrame but not a keyframe", drop, i)
+			}
+			keyPending = false
+			frames++
+			bytes += len(out)
+		}
+		return frames, float64(bytes) * 8 / (float64(n) / fps) / 1000
+	}
+	allFrames, allKbps := run(false)
+	fewer, kbps := run(true)
+	t.Logf("fresh noise at %d kbit/s: %d of %d frames at %.0f kbit/s without dropping, %d at %.0f kbit/s with", bps/1000, allFrames, n, allKbps, fewer, kbps)
+	if allFrames != n {
+		t.Errorf("without DropFrames, %d of %d calls produced a frame", allFrames, n)
+	}
+	if fewer >= n*3/4 || fewer == 0 {
+		t.Errorf("with DropFrames, %d of %d frames sent; want some but well under all", fewer, n)
+	}
+	if kbps > 2*bps/1000 || allKbps < 2*kbps {
+		t.Errorf("with DropFrames %.0f kbit/s against %.0f without, target %d: want near the target and far under the rate without", kbps, allKbps, bps/1000)
+	}
+}

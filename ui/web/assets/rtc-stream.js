@@ -1069,6 +1069,9 @@ export class RTCStreamElement extends HTMLElement {
       this.#el.stats.textContent = formatStats(s, kinds);
       this.#el.stats.dataset.rttMs = s.rttMs == null ? "" : String(s.rttMs);
       this.#el.stats.dataset.fpsIn = s.fpsIn == null ? "" : String(s.fpsIn);
+      this.#el.stats.dataset.encodeMs = s.encodeMs == null ? "" : String(s.encodeMs);
+      this.#el.stats.dataset.bufferMs = s.bufferMs == null ? "" : String(s.bufferMs);
+      this.#el.stats.dataset.decodeMs = s.decodeMs == null ? "" : String(s.decodeMs);
       this.#el.stats.dataset.audioKbpsIn = s.audioKbpsIn == null ? "" : String(s.audioKbpsIn);
       this.#el.stats.hidden = false;
     };
