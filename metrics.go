@@ -10,9 +10,9 @@ import (
 	"github.com/rtcstream/rtcstream/internal/pipeline"
 )
 
-// rttInterval is how often a session's round-trip time is sampled for
-// the metrics.
-const rttInterval = 5 * time.Second
+// rttInterval is how often a session's round-trip time is sampled: for
+// the metrics, and for the incoming video's wait for retransmissions.
+const rttInterval = 2 * time.Second
 
 // metrics are a Stream's Prometheus metrics (Options.Metrics). They
 // observe the frame path without allocating per frame.
@@ -67,7 +67,7 @@ func newMetrics(s *Stream, also prometheus.Registerer) (*metrics, error) {
 	})
 	m.rtt = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "rtcstream_rtt_seconds",
-		Help:    "Round-trip time to the browsers (ICE candidate pair), sampled every 5 s per session.",
+		Help:    "Round-trip time to the browsers (ICE candidate pair), sampled every 2 s per session.",
 		Buckets: []float64{.001, .005, .01, .025, .05, .1, .2, .4, .8},
 	})
 	for _, c := range []prometheus.Collector{stage, drops, video, m.active, m.waiting, m.ended, m.errors, m.rtt} {

@@ -340,7 +340,7 @@ func (ss *session) run() {
 	defer connectTimer.Stop()
 	var limit <-chan time.Time
 	var sampleRTT <-chan time.Time
-	if m := ss.s.metrics; m != nil {
+	if ss.s.metrics != nil || ss.video != nil {
 		t := time.NewTicker(rttInterval)
 		defer t.Stop()
 		sampleRTT = t.C
@@ -366,7 +366,12 @@ wait:
 			break wait
 		case <-sampleRTT:
 			if rtt, ok := conn.RTT(); ok {
-				ss.s.metrics.rtt.Observe(rtt.Seconds())
+				if ss.video != nil {
+					ss.video.SetRTT(rtt)
+				}
+				if m := ss.s.metrics; m != nil {
+					m.rtt.Observe(rtt.Seconds())
+				}
 			}
 		case <-limit:
 			ss.setEnd(endTimeLimit, nil)

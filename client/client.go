@@ -505,7 +505,7 @@ func (c *Conn) readVideo(t *webrtc.TrackRemote) {
 	asm := pipeline.NewAssembler(0)
 	buf := make([]byte, 1500)
 	var p rtp.Packet
-	var lastPLI time.Time
+	var lastPLI, lastRTT time.Time
 	for {
 		n, _, err := t.Read(buf)
 		if err != nil {
@@ -515,6 +515,13 @@ func (c *Conn) readVideo(t *webrtc.TrackRemote) {
 			continue
 		}
 		now := time.Now()
+		if now.Sub(lastRTT) >= 2*time.Second {
+			// Wait for a retransmission as long as the path takes to bring it.
+			lastRTT = now
+			if rtt, ok := peer.RTT(c.pc); ok {
+				asm.SetLossWait(pipeline.LossWaitFor(rtt))
+			}
+		}
 		c.stats.packetsReceived.Add(1)
 		asm.Push(p.SequenceNumber, p.Timestamp, p.Marker, p.Payload)
 		for {

@@ -399,8 +399,12 @@ func (c *Conn) Flush(timeout time.Duration) {
 
 // RTT returns the round-trip time of the selected ICE candidate pair, as
 // its STUN checks measure it, and whether one was measured yet.
-func (c *Conn) RTT() (time.Duration, bool) {
-	for _, st := range c.pc.GetStats() {
+func (c *Conn) RTT() (time.Duration, bool) { return RTT(c.pc) }
+
+// RTT returns the round-trip time of pc's selected ICE candidate pair, as
+// its STUN checks measure it, and whether one was measured yet.
+func RTT(pc *webrtc.PeerConnection) (time.Duration, bool) {
+	for _, st := range pc.GetStats() {
 		p, ok := st.(webrtc.ICECandidatePairStats)
 		if !ok || !p.Nominated || p.CurrentRoundTripTime <= 0 {
 			continue

@@ -11,8 +11,22 @@ const ringSize = 512
 const maxPacket = 1500
 
 // DefaultLossWait is how long the assembler waits for a missing packet (a
-// NACK round trip) before it gives the frame up.
+// NACK round trip) before it gives the frame up, until the path's
+// round-trip time is known (see LossWaitFor).
 const DefaultLossWait = 100 * time.Millisecond
+
+// MaxLossWait bounds LossWaitFor: past it, a keyframe (asked for after the
+// loss) costs less waiting than a retransmission.
+const MaxLossWait = 500 * time.Millisecond
+
+// LossWaitFor is the loss wait for a path with round-trip time rtt: the
+// NACK goes out 15 ms after the hole is seen and its retransmission comes
+// back one round trip later, so the wait is the round trip plus 50 ms of
+// margin for the NACK's delay and the path's jitter, never under
+// DefaultLossWait (loopback, a LAN) and never over MaxLossWait.
+func LossWaitFor(rtt time.Duration) time.Duration {
+	return min(max(rtt+50*time.Millisecond, DefaultLossWait), MaxLossWait)
+}
 
 // Frame is one encoded frame rebuilt from RTP packets. Data is owned by the
 // Assembler and valid until the next call to Pop.
@@ -69,6 +83,15 @@ func NewAssembler(lossWait time.Duration) *Assembler {
 		lossWait = DefaultLossWait
 	}
 	return &Assembler{lossWait: lossWait, needKey: true}
+}
+
+// SetLossWait changes how long a missing packet is waited for (<= 0 means
+// DefaultLossWait), from the next Pop on.
+func (a *Assembler) SetLossWait(d time.Duration) {
+	if d <= 0 {
+		d = DefaultLossWait
+	}
+	a.lossWait = d
 }
 
 // Stats returns the counters so far.

@@ -294,3 +294,46 @@ func TestAssemblerPaddingPacketsAreNotLosses(t *testing.T) {
 		t.Fatalf("stats %+v: padding counted as loss or garbage", s)
 	}
 }
+
+func TestLossWaitFor(t *testing.T) {
+	for _, c := range []struct{ rtt, want time.Duration }{
+		{0, DefaultLossWait},
+		{2 * time.Millisecond, DefaultLossWait}, // loopback
+		{50 * time.Millisecond, DefaultLossWait},
+		{150 * time.Millisecond, 200 * time.Millisecond}, // across an ocean
+		{300 * time.Millisecond, 350 * time.Millisecond},
+		{2 * time.Second, MaxLossWait},
+	} {
+		if got := LossWaitFor(c.rtt); got != c.want {
+			t.Errorf("LossWaitFor(%v) = %v, want %v", c.rtt, got, c.want)
+		}
+	}
+}
+
+// A retransmission that comes back after one 150 ms round trip fills its
+// hole once the wait follows the round trip; with the default wait the
+// frame was already given up and the stream waits for a keyframe.
+func TestAssemblerLossWaitFollowsRTT(t *testing.T) {
+	for _, c := range []struct {
+		rtt  time.Duration
+		lost uint64
+	}{{0, 1}, {150 * time.Millisecond, 0}} {
+		frames := makeFrames(20, 10)
+		pkts := packetize(t, frames)
+		late := pkts[7]
+		a := NewAssembler(0)
+		if c.rtt > 0 {
+			a.SetLossWait(LossWaitFor(c.rtt))
+		}
+		now := time.Now()
+		// The hole is seen at once; the rest of the frames keep arriving
+		// for the 165 ms the retransmission takes.
+		pushAll(a, pkts[:7], now)
+		pushAll(a, pkts[8:9], now)
+		pushAll(a, pkts[9:], now.Add(165*time.Millisecond))
+		pushAll(a, []rtp.Packet{late}, now.Add(166*time.Millisecond))
+		if s := a.Stats(); s.Lost != c.lost {
+			t.Errorf("round trip %v: %d packets given up on, want %d", c.rtt, s.Lost, c.lost)
+		}
+	}
+}

@@ -138,6 +138,15 @@ func NewVideo(cfg VideoConfig) (*Video, error) {
 	return v, nil
 }
 
+// SetRTT adapts the wait for a missing packet to the path's round-trip
+// time (LossWaitFor): on a long path a retransmission takes longer to come
+// back, and giving up before it does costs a keyframe.
+func (v *Video) SetRTT(rtt time.Duration) {
+	v.inMu.Lock()
+	defer v.inMu.Unlock()
+	v.asm.SetLossWait(LossWaitFor(rtt))
+}
+
 // PushRTP feeds one received RTP packet. Complete frames are decoded at
 // once (VP8 needs every frame for its references) and the newest waits for
 // the handler. payload may be reused after the call.
