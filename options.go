@@ -51,11 +51,7 @@ type Options struct {
 	// per second. Default 1 Mbps. The bitrate then follows the path's
 	// capacity (Google Congestion Control on the browser's transport-wide
 	// feedback), down to 100 kbps, so a narrow link keeps streaming with
-	// bounded latency instead of queueing. Either way the encoder skips
-	// frames, as browsers' encoders do, when what it sent has run ahead of
-	// the target (a handler's output that changes all at once can cost a
-	// second's bits in one frame): the frames after such a frame are
-	// dropped rather than queued behind it.
+	// bounded latency instead of queueing.
 	VideoBitrate int
 	// FixedBitrate keeps the encoder at VideoBitrate whatever the path.
 	// Default false.

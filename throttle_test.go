@@ -77,9 +77,9 @@ func TestThrottledLinkAdaptsBitrate(t *testing.T) {
 // TestThrottledLinkSceneCuts: the same link, with a handler whose output
 // is a still picture that is replaced by a different one every 40 frames,
 // the worst case for rate control: after a run of nearly free frames the
-// cut costs 25-40 KB, more than the link carries in 400 ms. The stream
-// keeps flowing: the encoder skips the frames after a cut instead of
-// queueing them, and the latency returns to normal between cuts.
+// cut costs libvpx tens of kilobytes, about a quarter of a second of the
+// link. The stream keeps flowing and the latency returns to normal
+// between cuts.
 func TestThrottledLinkSceneCuts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("24 s")
