@@ -60,7 +60,8 @@ func BenchmarkReadCounter640x480(b *testing.B) {
 // it did. With sessions=N, N decoder-encoder pairs take turns frame by
 // frame on one goroutine, as a server's sessions share a core: each pair's
 // state falls out of the CPU's caches between its frames, which a single
-// pair never sees.
+// pair never sees. With kbps=350 the encoder works at the bitrate that
+// bandwidth adaptation held 8 loopback streams at (BENCHMARKS.md).
 func BenchmarkServerCodec640x480(b *testing.B) {
 	o, err := (&Options{}).withDefaults()
 	if err != nil {
@@ -70,8 +71,9 @@ func BenchmarkServerCodec640x480(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, n := range []int{1, 4, 8} {
-		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) {
+	for _, c := range []struct{ n, kbps int }{{1, 1000}, {4, 1000}, {8, 1000}, {1, 350}} {
+		n := c.n
+		b.Run(fmt.Sprintf("sessions=%d/kbps=%d", n, c.kbps), func(b *testing.B) {
 			type pair struct {
 				dec *vpx.Decoder
 				enc *vpx.Encoder
@@ -85,7 +87,7 @@ func BenchmarkServerCodec640x480(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer dec.Close()
-				enc, err := vpx.NewEncoder(vpx.EncoderConfig{BitRate: o.Bitrate})
+				enc, err := vpx.NewEncoder(vpx.EncoderConfig{BitRate: c.kbps * 1000})
 				if err != nil {
 					b.Fatal(err)
 				}
