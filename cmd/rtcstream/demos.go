@@ -10,10 +10,12 @@ import (
 )
 
 // A demo is a page with a name and a line about it. build returns the page
-// and a function that ends its sessions.
+// and a function that ends its sessions; base holds the options the
+// command line sets (network, stats overlay, metrics), which the demo adds
+// its own to.
 type demoInfo struct {
 	name, about string
-	build       func(network rtcstream.Network) (http.Handler, func(), error)
+	build       func(base rtcstream.Options) (http.Handler, func(), error)
 }
 
 var demos = []demoInfo{
@@ -33,7 +35,7 @@ func findDemo(name string) (demoInfo, bool) {
 
 // faces is the default demo: pigo's face detector on every frame, its
 // confidence threshold on a slider that applies live.
-func faces(network rtcstream.Network) (http.Handler, func(), error) {
+func faces(base rtcstream.Options) (http.Handler, func(), error) {
 	det, err := face.New(face.Options{})
 	if err != nil {
 		return nil, nil, err
@@ -47,7 +49,7 @@ func faces(network rtcstream.Network) (http.Handler, func(), error) {
 		"Move the slider: the threshold applies to the next frame."})
 	stream := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{
 		Props:   ui.Props{Label: "Stream"},
-		Options: rtcstream.Options{Network: network},
+		Options: base,
 	})
 	conf := &ui.Slider{Props: ui.Props{Label: "Confidence Threshold"}, Minimum: 0, Maximum: 1, Step: 0.05, Value: 0.3}
 	demo.Add(stream, conf)
@@ -63,10 +65,11 @@ func faces(network rtcstream.Network) (http.Handler, func(), error) {
 }
 
 // simple makes a demo of a plain frame handler on a page of its own.
-func simple(title string, handler any) func(rtcstream.Network) (http.Handler, func(), error) {
-	return func(network rtcstream.Network) (http.Handler, func(), error) {
-		s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, handler,
-			&rtcstream.Options{Title: title, Network: network})
+func simple(title string, handler any) func(rtcstream.Options) (http.Handler, func(), error) {
+	return func(base rtcstream.Options) (http.Handler, func(), error) {
+		o := base
+		o.Title = title
+		s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, handler, &o)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -26,12 +26,12 @@ func init() {
 
 // pattern streams a generated picture in receive mode: colour bars that
 // scroll at the speed the slider sets while the stream runs.
-func pattern(network rtcstream.Network) (http.Handler, func(), error) {
+func pattern(base rtcstream.Options) (http.Handler, func(), error) {
 	demo := ui.NewBlocks(ui.BlocksOptions{Title: "Generated video"})
 	demo.Add(&ui.Markdown{Value: "# Generated video\n\nThe server makes every frame (receive mode). Press Start, then move the slider."})
 	stream := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{
 		Props: ui.Props{Label: "Stream"}, Mode: rtcstream.Receive,
-		Options: rtcstream.Options{Network: network, FrameRate: 30},
+		Options: withFrameRate(base, 30),
 	})
 	speed := &ui.Slider{Props: ui.Props{Label: "Speed (pixels a frame)"}, Minimum: 0, Maximum: 20, Step: 1, Value: 4}
 	demo.Add(stream, speed)
@@ -65,10 +65,18 @@ func pattern(network rtcstream.Network) (http.Handler, func(), error) {
 	return demo, func() { stream.Close() }, nil
 }
 
+// withFrameRate is o receiving video at fps frames a second.
+func withFrameRate(o rtcstream.Options, fps int) rtcstream.Options {
+	o.FrameRate = fps
+	return o
+}
+
 // audioPage serves an audio handler on a page of its own.
-func audioPage(title string, mode rtcstream.Mode, handler any) func(rtcstream.Network) (http.Handler, func(), error) {
-	return func(network rtcstream.Network) (http.Handler, func(), error) {
-		s, err := rtcstream.NewStream(rtcstream.Audio, mode, handler, &rtcstream.Options{Title: title, Network: network})
+func audioPage(title string, mode rtcstream.Mode, handler any) func(rtcstream.Options) (http.Handler, func(), error) {
+	return func(base rtcstream.Options) (http.Handler, func(), error) {
+		o := base
+		o.Title = title
+		s, err := rtcstream.NewStream(rtcstream.Audio, mode, handler, &o)
 		if err != nil {
 			return nil, nil, err
 		}

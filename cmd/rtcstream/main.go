@@ -1,6 +1,6 @@
 // Command rtcstream runs rtcstream's demos.
 //
-//	rtcstream demo [-addr :7860] [NAME]
+//	rtcstream demo [-addr :7860] [-stats] [-metrics] [NAME]
 //
 // NAME is one of the demos listed by `rtcstream demo -list`; the default
 // is the first.
@@ -33,7 +33,8 @@ func main() {
 const usage = `usage: rtcstream <command> [flags]
 
 commands:
-  demo [-addr :7860] [-list] [NAME]   serve a demo stream in the browser
+  demo [-addr :7860] [-stats] [-metrics] [-list] [NAME]
+                                      serve a demo stream in the browser
   bench [flags] URL                   measure a stream server's capacity and latency
                                       (rtcstream bench -h lists the flags)
 `
@@ -61,6 +62,8 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", ":7860", "address to serve on")
 	list := fs.Bool("list", false, "list the demos and exit")
+	stats := fs.Bool("stats", false, "overlay the page's stream with what the browser measures (getStats)")
+	metrics := fs.Bool("metrics", false, "serve Prometheus metrics at /metrics (/webrtc/metrics on pages with components)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -90,7 +93,9 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	}
 	// Loopback candidates let a browser on the same machine connect even
 	// with no other network up.
-	page, closeDemo, err := d.build(rtcstream.Network{IncludeLoopback: true})
+	page, closeDemo, err := d.build(rtcstream.Options{
+		Network: rtcstream.Network{IncludeLoopback: true}, ShowStats: *stats, Metrics: *metrics,
+	})
 	if err != nil {
 		return err
 	}

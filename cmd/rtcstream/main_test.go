@@ -42,7 +42,7 @@ func TestUnknownDemoAndCommand(t *testing.T) {
 func TestDemosServeTheirPage(t *testing.T) {
 	for _, d := range demos {
 		t.Run(d.name, func(t *testing.T) {
-			page, closeDemo, err := d.build(rtcstream.Network{})
+			page, closeDemo, err := d.build(rtcstream.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,5 +53,46 @@ func TestDemosServeTheirPage(t *testing.T) {
 				t.Fatalf("GET /: %d\n%s", rec.Code, rec.Body.String())
 			}
 		})
+	}
+}
+
+// demo -stats -metrics: every demo's page asks for the stats overlay and
+// serves Prometheus metrics, at /metrics or, on a page of components, at
+// /webrtc/metrics.
+func TestDemosStatsAndMetrics(t *testing.T) {
+	for _, d := range demos {
+		t.Run(d.name, func(t *testing.T) {
+			page, closeDemo, err := d.build(rtcstream.Options{ShowStats: true, Metrics: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeDemo()
+			get := func(path string) *httptest.ResponseRecorder {
+				rec := httptest.NewRecorder()
+				page.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+				return rec
+			}
+			if body := get("/").Body.String(); !strings.Contains(body, "show-stats") {
+				t.Errorf("the page does not ask for the stats overlay:\n%s", body)
+			}
+			m := get("/metrics")
+			if m.Code != 200 {
+				m = get("/webrtc/metrics")
+			}
+			if m.Code != 200 || !strings.Contains(m.Body.String(), "rtcstream_sessions_active") {
+				t.Errorf("no metrics at /metrics or /webrtc/metrics: %d\n%s", m.Code, m.Body.String())
+			}
+		})
+	}
+	// Without the flags, neither.
+	page, closeDemo, err := demos[0].build(rtcstream.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDemo()
+	rec := httptest.NewRecorder()
+	page.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if strings.Contains(rec.Body.String(), "show-stats") {
+		t.Error("the page asks for the stats overlay without -stats")
 	}
 }
