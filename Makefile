@@ -24,8 +24,13 @@ models: deps
 
 # The browser, model and TURN tests must really run here: a missing
 # Chromium, ONNX Runtime or coturn fails them instead of skipping.
+# Packages run one at a time (-p 1), after their test binaries are built in
+# parallel: the real-time tests measure frames and audio as they stream, and
+# on 2 cores another package's browser or bench test beside them starves the
+# server they measure (an audio echo lost its correlation that way).
 test: vet models
-	RTCSTREAM_REQUIRE_BROWSER=1 RTCSTREAM_REQUIRE_MODELS=1 RTCSTREAM_REQUIRE_TURN=1 $(GO) test -race -count=1 -timeout 40m ./...
+	$(GO) test -race -count=1 -run '^$$' ./... >/dev/null
+	RTCSTREAM_REQUIRE_BROWSER=1 RTCSTREAM_REQUIRE_MODELS=1 RTCSTREAM_REQUIRE_TURN=1 $(GO) test -race -count=1 -p 1 -timeout 40m ./...
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/pipeline ./codec/... ./media ./detect/... ./vad/...
