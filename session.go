@@ -97,6 +97,8 @@ type session struct {
 	lastOut map[int]string // last value sent per additional output
 
 	bitrate atomic.Int64 // the encoder's target under bandwidth adaptation
+	ramp    *rampUp      // the fast start under bandwidth adaptation; nil without
+	sending atomic.Bool  // video has been sent
 }
 
 func newToken() string {
@@ -208,6 +210,9 @@ func (w trackWriter) WriteRTP(p *rtp.Packet) error {
 	if c == nil || c.Video() == nil {
 		return nil
 	}
+	if w.ss.ramp != nil && !w.ss.sending.Load() && w.ss.sending.CompareAndSwap(false, true) {
+		w.ss.ramp.begin(time.Now()) // the fast start counts from the first video sent
+	}
 	return c.Video().WriteRTP(p)
 }
 
@@ -290,10 +295,14 @@ func (ss *session) api() (*webrtc.API, error) {
 	}
 	nc := s.net
 	max := s.opts.VideoBitrate
+	ss.ramp = newRampUp(min(startBitrate, max), max)
 	nc.Bandwidth = &peer.BandwidthConfig{
 		Initial: min(startBitrate, max), Min: min(minBitrate, max), Max: max,
 		OnEstimator: func(e cc.BandwidthEstimator) {
-			e.OnTargetBitrateChange(ss.followBitrate)
+			ss.ramp.watch(e.GetStats)
+			e.OnTargetBitrateChange(func(estimate int) {
+				ss.followBitrate(ss.ramp.observe(estimate, time.Now()))
+			})
 		},
 	}
 	return peer.NewAPI(nc)
@@ -342,6 +351,7 @@ func (ss *session) run() {
 	connectTimer := time.NewTimer(connectTimeout)
 	defer connectTimer.Stop()
 	var limit <-chan time.Time
+	var rampTick <-chan time.Time // the fast start's, while it climbs
 	var sampleRTT <-chan time.Time
 	if ss.s.metrics != nil || ss.video != nil {
 		t := time.NewTicker(rttInterval)
@@ -363,6 +373,17 @@ wait:
 			}
 			if !started {
 				start()
+			}
+			if ss.ramp != nil {
+				t := time.NewTicker(rampUpTick)
+				defer t.Stop()
+				rampTick = t.C
+			}
+		case now := <-rampTick:
+			bps, ramping := ss.ramp.target(now)
+			ss.followBitrate(bps)
+			if !ramping {
+				rampTick = nil
 			}
 		case <-connectTimer.C:
 			ss.setEnd(endConnectTimeout, nil)
