@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -108,12 +109,13 @@ const throttleFPS = 15
 type throttleResult struct {
 	frames, late int // frames back, and after the first 12 s
 	p50, p95     time.Duration
+	earlyP95     time.Duration // over the first 12 s, while the estimate settles
 	kbps         float64
 }
 
 func (r throttleResult) String() string {
-	return fmt.Sprintf("%d frames back, %d after 12 s; latency after adaptation p50 %v p95 %v; server sent %.0f kbit/s on average",
-		r.frames, r.late, r.p50, r.p95, r.kbps)
+	return fmt.Sprintf("%d frames back, %d after 12 s; latency after adaptation p50 %v p95 %v (p95 before it %v); server sent %.0f kbit/s on average",
+		r.frames, r.late, r.p50, r.p95, r.earlyP95, r.kbps)
 }
 
 func throttledRun(t *testing.T, content int, fixed bool) throttleResult {
@@ -170,7 +172,7 @@ func throttledRun(t *testing.T, content int, fixed bool) throttleResult {
 	}()
 	begin := time.Now()
 	var res throttleResult
-	var late []time.Duration
+	var early, late []time.Duration
 	for time.Since(begin) < run+2*time.Second {
 		rctx, cancel := context.WithTimeout(ctx, time.Second)
 		f, err := c.ReadFrame(rctx)
@@ -187,7 +189,13 @@ func throttledRun(t *testing.T, content int, fixed bool) throttleResult {
 		res.frames++
 		if f.Received.Sub(begin) > settle {
 			late = append(late, f.Received.Sub(sent))
+		} else {
+			early = append(early, f.Received.Sub(sent))
 		}
+	}
+	if len(early) > 0 {
+		slices.Sort(early)
+		res.earlyP95 = early[len(early)*95/100]
 	}
 	res.late = len(late)
 	if len(late) > 0 {
