@@ -51,7 +51,9 @@ type Options struct {
 	// per second. Default 1 Mbps. The bitrate then follows the path's
 	// capacity (Google Congestion Control on the browser's transport-wide
 	// feedback), down to 100 kbps, so a narrow link keeps streaming with
-	// bounded latency instead of queueing.
+	// bounded latency instead of queueing. It starts at 300 kbps and
+	// doubles every second from the first frame until packets start to
+	// queue, then follows the estimate.
 	VideoBitrate int
 	// FixedBitrate keeps the encoder at VideoBitrate whatever the path.
 	// Default false.

@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/rtcstream/rtcstream/internal/peer"
 )
 
 // rampUpDoubling is how often the fast start doubles the bitrate, and
@@ -14,15 +16,23 @@ const (
 	rampUpTick     = 250 * time.Millisecond
 )
 
+// rampUpMaxQueue is the queueing delay, in milliseconds, that ends the
+// fast start: packets waiting this much longer than the quickest did mean
+// the ramp has passed what the path carries.
+const rampUpMaxQueue = 25.0
+
 // rampUp is a session's fast start. pion's congestion controller has no
 // probing: from its 300 kbit/s start it climbs about 8% a second, 15 s to
 // reach 1 Mbit/s on a link that carries far more, and the viewer watches a
 // blurred picture meanwhile. Browsers probe their way up within a second or
 // two. rampUp does the same with the video itself: from the first video
 // packet sent it doubles the encoder's target every second, up to the highest
-// bitrate, until the controller first sees the path full: its delay
-// detector finds a queue growing (overuse, or a decrease), more than 2% of
-// packets are lost, or its estimate falls. From then on the encoder follows
+// bitrate, until the path looks full: packets queue 25 ms longer than the
+// quickest did (read from the transport-wide feedback, internal/peer), the
+// controller's own delay detector finds a queue growing (overuse, or a
+// decrease), more than 2% of packets are lost, or its estimate falls. The
+// queueing delay is what stops it in time: on a 500 kbit/s link GCC's
+// detector, built to ride out jitter, let the queue grow for 1.7 s. From then on the encoder follows
 // the controller alone, whose decrease is measured from what the path
 // carried (0.85 of the received rate), not from its own slow climb. While
 // the ramp is ahead, the controller's estimate still counts when it is
@@ -58,6 +68,9 @@ func (r *rampUp) watch(stats func() map[string]any) {
 // values, whose usage reads "overuse"; it counts once the delay controller
 // has set a target.
 func congested(stats map[string]any) bool {
+	if q, _ := stats[peer.QueueDelayKey].(float64); q > rampUpMaxQueue {
+		return true
+	}
 	if target, _ := stats["delayTargetBitrate"].(int); target <= 0 {
 		return false
 	}

@@ -3,6 +3,8 @@ package rtcstream
 import (
 	"testing"
 	"time"
+
+	"github.com/rtcstream/rtcstream/internal/peer"
 )
 
 // The fast start doubles the target every second from when media flows,
@@ -67,6 +69,11 @@ func TestRampUpEndsOnCongestion(t *testing.T) {
 		// Before any feedback pion's stats are zero values, usage "overuse".
 		{map[string]any{"delayTargetBitrate": 0, "state": "increase", "usage": "overuse", "averageLoss": 0.0}, false},
 		{map[string]any{}, false}, // another estimator: only a falling estimate ends it
+		// The path's queueing delay (internal/peer) ends it past 25 ms,
+		// whatever GCC's slower detector says.
+		{map[string]any{"delayTargetBitrate": 350_000, "state": "increase", "usage": "normal", peer.QueueDelayKey: 30.0}, true},
+		{map[string]any{"delayTargetBitrate": 350_000, "state": "increase", "usage": "normal", peer.QueueDelayKey: 10.0}, false},
+		{map[string]any{peer.QueueDelayKey: 40.0}, true}, // even before GCC's first feedback
 	} {
 		r := newRampUp(300_000, 1_000_000)
 		r.watch(func() map[string]any { return c.stats })

@@ -19,16 +19,21 @@ type BandwidthConfig struct {
 // configureGCC registers Google Congestion Control: outgoing packets carry
 // transport-wide sequence numbers, the browser's feedback on them feeds a
 // delay- and loss-based estimate. The estimate drives the encoder's
-// bitrate; pion's own pacer is left out (a no-op pacer), since a paced
+// bitrate; its GetStats also reports the path's queueing delay
+// (QueueDelayKey). pion's own pacer is left out (a no-op pacer), since a paced
 // sender delays frames that the encoder already sized to the link.
 func configureGCC(m *webrtc.MediaEngine, reg *interceptor.Registry, b *BandwidthConfig) error {
 	f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
-		return gcc.NewSendSideBWE(
+		e, err := gcc.NewSendSideBWE(
 			gcc.SendSideBWEInitialBitrate(b.Initial),
 			gcc.SendSideBWEMinBitrate(b.Min),
 			gcc.SendSideBWEMaxBitrate(b.Max),
 			gcc.SendSideBWEPacer(gcc.NewNoOpPacer()),
 		)
+		if err != nil {
+			return nil, err
+		}
+		return &watchedEstimator{BandwidthEstimator: e}, nil
 	})
 	if err != nil {
 		return err
