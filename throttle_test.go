@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -118,11 +117,13 @@ func (r throttleResult) String() string {
 		r.frames, r.late, r.p50, r.p95, r.earlyP95, r.kbps)
 }
 
-func throttledRun(t *testing.T, content int, fixed bool) throttleResult {
-	const w, h = 320, 240
-	const settle = 12 * time.Second // GCC converges within it
-	run := 24 * time.Second
-	ctx := testContext(t, run+60*time.Second)
+// grainServer serves a Stream whose handler adds fresh grain to every
+// frame (content grain) or shows a still noise picture replaced every 40
+// frames (content cuts), and dials it with the Go client, which sends a
+// cheap picture at 100 kbit/s. stop closes both; a test that runs twice
+// stops the first before the second shares the link.
+func grainServer(t *testing.T, ctx context.Context, content int, fixed bool) (url string, c *client.Conn, stop func()) {
+	t.Helper()
 	frame := 0 // the handler runs on one goroutine
 	r := rand.New(rand.NewPCG(1, 7))
 	noise := func(img image.Image) image.Image {
@@ -142,12 +143,22 @@ func throttledRun(t *testing.T, content int, fixed bool) throttleResult {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(s)
-	defer func() { s.Close(); srv.Close() }()
-	c, err := client.Dial(ctx, srv.URL, &client.Options{Loopback: true, Bitrate: 100_000})
+	c, err = client.Dial(ctx, srv.URL, &client.Options{Loopback: true, Bitrate: 100_000})
 	if err != nil {
+		s.Close()
+		srv.Close()
 		t.Fatal(err)
 	}
-	defer c.Close()
+	return srv.URL, c, func() { c.Close(); s.Close(); srv.Close() }
+}
+
+func throttledRun(t *testing.T, content int, fixed bool) throttleResult {
+	const w, h = 320, 240
+	const settle = 12 * time.Second // GCC converges within it
+	run := 24 * time.Second
+	ctx := testContext(t, run+60*time.Second)
+	url, c, stop := grainServer(t, ctx, content, fixed)
+	defer stop()
 
 	var mu sync.Mutex
 	sentAt := map[uint32]time.Time{}
@@ -199,10 +210,10 @@ func throttledRun(t *testing.T, content int, fixed bool) throttleResult {
 	}
 	res.late = len(late)
 	if len(late) > 0 {
-		sort.Slice(late, func(i, j int) bool { return late[i] < late[j] })
+		slices.Sort(late)
 		res.p50, res.p95 = late[len(late)/2], late[len(late)*95/100]
 	}
-	text := scrape(t, srv.URL+"/metrics")
+	text := scrape(t, url+"/metrics")
 	if os.Getenv("RTCSTREAM_DEBUG_THROTTLE") != "" {
 		t.Log(text)
 	}
@@ -220,26 +231,8 @@ func throttledRun(t *testing.T, content int, fixed bool) throttleResult {
 func TestFastStartReachesBitrate(t *testing.T) {
 	checkLeaks(t)
 	ctx := testContext(t, time.Minute)
-	r := rand.New(rand.NewPCG(1, 7)) // the handler runs on one goroutine
-	grainy := func(img image.Image) image.Image {
-		yc := img.(*image.YCbCr)
-		for i := range yc.Y {
-			yc.Y[i] = uint8(int(yc.Y[i])*3/4 + r.IntN(64))
-		}
-		return yc
-	}
-	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, grainy,
-		&rtcstream.Options{Network: loopback, Metrics: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	defer func() { s.Close(); srv.Close() }()
-	c, err := client.Dial(ctx, srv.URL, &client.Options{Loopback: true, Bitrate: 100_000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	url, c, stop := grainServer(t, ctx, grain, false)
+	defer stop()
 	go func() {
 		for i := 0; ctx.Err() == nil; i++ {
 			if c.WriteFrame(pattern(320, 240, i), time.Duration(i)*time.Second/throttleFPS) != nil {
@@ -252,7 +245,7 @@ func TestFastStartReachesBitrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	sent := func() float64 {
-		return metricValue(t, scrape(t, srv.URL+"/metrics"), `rtcstream_video_bytes_total{direction="out"}`)
+		return metricValue(t, scrape(t, url+"/metrics"), `rtcstream_video_bytes_total{direction="out"}`)
 	}
 	go func() { // keep reading, so the client's queue never fills
 		for ctx.Err() == nil {

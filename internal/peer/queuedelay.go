@@ -8,6 +8,7 @@ import (
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 )
 
 // QueueDelayKey is the key of the estimator's GetStats under which a
@@ -117,7 +118,7 @@ type watchedEstimator struct {
 func (w *watchedEstimator) AddStream(info *interceptor.StreamInfo, writer interceptor.RTPWriter) interceptor.RTPWriter {
 	var extID uint8
 	for _, e := range info.RTPHeaderExtensions {
-		if e.URI == transportCCURI {
+		if e.URI == sdp.TransportCCURI {
 			extID = uint8(e.ID) //nolint:gosec // header extension IDs are 1-255
 		}
 	}
@@ -147,5 +148,3 @@ func (w *watchedEstimator) GetStats() map[string]any {
 	stats[QueueDelayKey] = float64(w.q.delay().Microseconds()) / 1000
 	return stats
 }
-
-const transportCCURI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
