@@ -61,17 +61,16 @@ func (q *queueWatch) onFeedback(fb *rtcp.TransportLayerCC) {
 			return
 		}
 		left--
-		defer func() { seq++ }()
-		if symbol != rtcp.TypeTCCPacketReceivedSmallDelta && symbol != rtcp.TypeTCCPacketReceivedLargeDelta {
-			return
-		}
-		if len(deltas) == 0 {
+		this := seq
+		seq++
+		received := symbol == rtcp.TypeTCCPacketReceivedSmallDelta || symbol == rtcp.TypeTCCPacketReceivedLargeDelta
+		if !received || len(deltas) == 0 {
 			return
 		}
 		arrival += time.Duration(deltas[0].Delta) * time.Microsecond
 		deltas = deltas[1:]
-		s := q.sent[seq%queueSlots]
-		if !s.ok || s.seq != seq {
+		s := q.sent[this%queueSlots]
+		if !s.ok || s.seq != this {
 			return
 		}
 		owd := arrival - time.Duration(s.at.UnixNano())
