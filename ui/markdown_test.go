@@ -15,7 +15,8 @@ func TestRenderMarkdown(t *testing.T) {
 		{"#hashtag", "<p>#hashtag</p>\n"},
 		{"####### seven", "<p>####### seven</p>\n"},
 		{"one\ntwo\n\nthree", "<p>one\ntwo</p>\n<p>three</p>\n"},
-		{"*em* and **strong** and ***both***", "<p><em>em</em> and <strong>strong</strong> and <strong><em>both</em></strong></p>\n"},
+		// CommonMark reads a *** run as <em><strong> (spec, "Emphasis and strong emphasis").
+		{"*em* and **strong** and ***both***", "<p><em>em</em> and <strong>strong</strong> and <em><strong>both</strong></em></p>\n"},
 		{"_em_ and __strong__ and snake_case_name", "<p><em>em</em> and <strong>strong</strong> and snake_case_name</p>\n"},
 		{"a * b * c", "<p>a * b * c</p>\n"},
 		{"**unclosed", "<p>**unclosed</p>\n"},
@@ -24,7 +25,13 @@ func TestRenderMarkdown(t *testing.T) {
 		{"[Go](https://go.dev) site", `<p><a href="https://go.dev">Go</a> site</p>` + "\n"},
 		{"[**bold** link](/docs?a=1&b=2)", `<p><a href="/docs?a=1&amp;b=2"><strong>bold</strong> link</a></p>` + "\n"},
 		{"[t](https://x.org \"title\")", `<p><a href="https://x.org">t</a></p>` + "\n"},
-		{"[x](javascript:alert(1))", `<p><a href="#">x</a>)</p>` + "\n"},
+		// The destination is "javascript:alert(1)": CommonMark balances parentheses.
+		{"[x](javascript:alert(1))", `<p><a href="#">x</a></p>` + "\n"},
+		{"[x](javascript&#58;alert(1))", `<p><a href="#">x</a></p>` + "\n"},
+		{`[x](javascript\:alert(1))`, `<p><a href="#">x</a></p>` + "\n"},
+		{"[x]\n\n[x]: javascript:alert(1)", `<p><a href="#">x</a></p>` + "\n"},
+		{"<javascript:alert(1)>", "<p>&lt;javascript:alert(1)&gt;</p>\n"},
+		{"![x](javascript:alert(1)) ![y](/y.png)", `<p>!<a href="#">x</a> !<a href="/y.png">y</a></p>` + "\n"},
 		{"[x](JaVaScRiPt:alert)", `<p><a href="#">x</a></p>` + "\n"},
 		{"[x](data:text/html,hi)", `<p><a href="#">x</a></p>` + "\n"},
 		{"[x](mailto:a@b.c)", `<p><a href="mailto:a@b.c">x</a></p>` + "\n"},
@@ -34,11 +41,12 @@ func TestRenderMarkdown(t *testing.T) {
 		{"* a\n+ b", "<ul>\n<li>a</li>\n</ul>\n<ul>\n<li>b</li>\n</ul>\n"},
 		{"1. one\n2. two", "<ol>\n<li>one</li>\n<li>two</li>\n</ol>\n"},
 		{"3) three\n4) four", "<ol start=\"3\">\n<li>three</li>\n<li>four</li>\n</ol>\n"},
-		{"- a\n  - nested\n  - more\n- b", "<ul>\n<li>a<ul>\n<li>nested</li>\n<li>more</li>\n</ul>\n</li>\n<li>b</li>\n</ul>\n"},
-		{"- a\n\n- b", "<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n"},
+		{"- a\n  - nested\n  - more\n- b", "<ul>\n<li>a\n<ul>\n<li>nested</li>\n<li>more</li>\n</ul>\n</li>\n<li>b</li>\n</ul>\n"},
+		// A blank line between items keeps one list, and makes it loose: <p> in items.
+		{"- a\n\n- b", "<ul>\n<li>\n<p>a</p>\n</li>\n<li>\n<p>b</p>\n</li>\n</ul>\n"},
 		{"- item\ncontinued", "<ul>\n<li>item\ncontinued</li>\n</ul>\n"},
 		{"text\n- list", "<p>text</p>\n<ul>\n<li>list</li>\n</ul>\n"},
-		{"```go\nfmt.Println(\"<hi>\")\n```", "<pre><code class=\"language-go\">fmt.Println(&#34;&lt;hi&gt;&#34;)\n</code></pre>\n"},
+		{"```go\nfmt.Println(\"<hi>\")\n```", "<pre><code class=\"language-go\">fmt.Println(&quot;&lt;hi&gt;&quot;)\n</code></pre>\n"},
 		{"~~~\n# not a heading\n~~~\nafter", "<pre><code># not a heading\n</code></pre>\n<p>after</p>\n"},
 		{"```\nunclosed", "<pre><code>unclosed\n</code></pre>\n"},
 		{"---", "<hr>\n"},
@@ -46,7 +54,7 @@ func TestRenderMarkdown(t *testing.T) {
 		{`\*literal\*`, "<p>*literal*</p>\n"},
 		{"<script>alert(1)</script>", "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>\n"},
 		{"<img src=x onerror=alert(1)>", "<p>&lt;img src=x onerror=alert(1)&gt;</p>\n"},
-		{"> quote & \"q\"", "<p>&gt; quote &amp; &#34;q&#34;</p>\n"},
+		{"> quote & \"q\"", "<p>&gt; quote &amp; &quot;q&quot;</p>\n"},
 		{"# <b>head</b>", "<h1>&lt;b&gt;head&lt;/b&gt;</h1>\n"},
 		{"", ""},
 	}
@@ -114,6 +122,9 @@ func TestRenderMarkdownPathological(t *testing.T) {
 		strings.Repeat("<", 100000),
 		strings.Repeat("`a", 40000) + strings.Repeat("``b", 20000),
 		strings.Repeat("- a\n  ", 20000),
+		strings.Repeat("[a](()", 10000),
+		strings.Repeat("*a a_ ", 20000),
+		strings.Repeat("- ", 20000) + "x",
 	} {
 		start := time.Now()
 		ui.RenderMarkdown(s)
