@@ -28,6 +28,13 @@ import (
 // per-connection state fastrtc's copy() provides. Writing to out blocks
 // while a second of audio is already queued.
 //
+// In send-receive mode, out is live audio, made from the input as it
+// arrives: its delay is bounded. When audio has waited in the output
+// queue for a whole second beyond a frame or so (the handler or the
+// network stalled, then caught up), the excess is dropped at a quiet
+// moment, so the delay does not grow. Audio produced ahead of real time,
+// such as a spoken reply, is played whole by ReplyOnPause.
+//
 // A frame received from in belongs to the handler.
 type AudioStreamFunc func(ctx context.Context, in <-chan media.AudioFrame, out chan<- media.AudioFrame) error
 
@@ -166,7 +173,7 @@ func newAudioPath(ss *session) (*audioPath, error) {
 			return nil, err
 		}
 		a.enc = enc
-		a.out = pipeline.NewAudioOut(enc, ss.writeAudio, 0)
+		a.out = pipeline.NewAudioOut(enc, ss.writeAudio, 0, ss.s.audioObserver())
 	}
 	return a, nil
 }
@@ -233,7 +240,7 @@ func (ss *session) runAudio(ctx context.Context) error {
 	frames := make(chan media.AudioFrame)
 	wg.Go(func() {
 		for f := range frames {
-			if a.out == nil || a.out.Queue(ctx, f) != nil {
+			if a.out == nil || a.out.QueueLive(ctx, f) != nil {
 				continue // send mode, or ending: drain
 			}
 		}
@@ -256,17 +263,42 @@ func (ss *session) generateAudio(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		out := ss.audio.out
 		for f := range seq {
-			if err := ss.audio.out.Queue(ctx, f); err != nil {
+			if err := out.Queue(ctx, f); err != nil {
 				return nil
 			}
 		}
-		// Let the queued tail play before the session ends.
-		for ss.audio.out.Queued() > 0 && ctx.Err() == nil {
-			time.Sleep(pipeline.AudioFrame)
+		// Let the tail play before the session ends: the queue, then what
+		// is on its way to the browser and in its jitter buffer.
+		if out.WaitPlayed(ctx, out.End()) != nil {
+			return nil
+		}
+		t := time.NewTimer(ss.playoutDelay())
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
 		}
 		return nil
 	})
+}
+
+// browserBuffer is what a browser's jitter buffer holds on a steady link;
+// playoutDelay adds it to the way there.
+const browserBuffer = 150 * time.Millisecond
+
+// playoutDelay estimates how long after its last packet is sent the
+// browser has played a stream out: the packet's own audio, half the
+// round trip, and the jitter buffer.
+func (ss *session) playoutDelay() time.Duration {
+	d := pipeline.AudioFrame + browserBuffer
+	if c := ss.conn.Load(); c != nil {
+		if rtt, ok := c.RTT(); ok {
+			d += rtt / 2
+		}
+	}
+	return d
 }
 
 // callAudio runs an audio handler, turning a panic or an error into a

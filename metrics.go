@@ -27,6 +27,9 @@ type metrics struct {
 	ended    *prometheus.CounterVec
 	errors   prometheus.Counter
 	rtt      prometheus.Histogram
+
+	audioQueued  prometheus.Histogram
+	audioDropped [pipeline.NumAudioDrops]prometheus.Counter
 }
 
 func newMetrics(s *Stream, also prometheus.Registerer) (*metrics, error) {
@@ -70,7 +73,20 @@ func newMetrics(s *Stream, also prometheus.Registerer) (*metrics, error) {
 		Help:    "Round-trip time to the browsers (ICE candidate pair), sampled every 2 s per session.",
 		Buckets: []float64{.001, .005, .01, .025, .05, .1, .2, .4, .8},
 	})
-	for _, c := range []prometheus.Collector{stage, drops, video, m.active, m.waiting, m.ended, m.errors, m.rtt} {
+	m.audioQueued = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "rtcstream_audio_queue_seconds",
+		Help:    "Audio waiting to be sent to a browser, observed at each 20 ms packet: the latency the server's output queue adds.",
+		Buckets: []float64{.01, .02, .04, .06, .1, .2, .4, .8, 1.6},
+	})
+	audioDropped := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rtcstream_audio_dropped_seconds_total",
+		Help: "Queued audio dropped before it was sent, by reason: latency (live audio that stood in the queue, " +
+			"dropped to keep the delay bounded) and flush (a reply cut off by barge-in).",
+	}, []string{"reason"})
+	for d := range pipeline.NumAudioDrops {
+		m.audioDropped[d] = audioDropped.WithLabelValues(d.String())
+	}
+	for _, c := range []prometheus.Collector{stage, drops, video, m.active, m.waiting, m.ended, m.errors, m.rtt, m.audioQueued, audioDropped} {
 		m.registry.MustRegister(c)
 		if also != nil {
 			if err := also.Register(c); err != nil {
@@ -92,8 +108,22 @@ func (m *metrics) Bytes(in bool, n int) {
 	}
 }
 
+// AudioQueued and AudioDropped make metrics a pipeline.AudioObserver.
+func (m *metrics) AudioQueued(d time.Duration) { m.audioQueued.Observe(d.Seconds()) }
+func (m *metrics) AudioDropped(r pipeline.AudioDrop, d time.Duration) {
+	m.audioDropped[r].Add(d.Seconds())
+}
+
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// audioObserver returns the audio output's observer: the metrics, or nil.
+func (s *Stream) audioObserver() pipeline.AudioObserver {
+	if s.metrics == nil {
+		return nil
+	}
+	return s.metrics
 }
 
 // observer returns the frame path's observer: the metrics, or nil.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rtcstream/rtcstream"
+	"github.com/rtcstream/rtcstream/client"
+	"github.com/rtcstream/rtcstream/media"
 )
 
 // metricValue reads one sample from a Prometheus text exposition.
@@ -98,5 +100,46 @@ func TestMetricsOffByDefault(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 404 {
 		t.Fatalf("/metrics without Options.Metrics: %d", resp.StatusCode)
+	}
+}
+
+// TestAudioMetrics: the audio output's queue and what it drops are
+// metrics. A client that sends 400 ms of audio at once on top of a
+// real-time stream makes that much stand in an echo's output queue; the
+// server drops it to bound the delay, and says so.
+func TestAudioMetrics(t *testing.T) {
+	checkLeaks(t)
+	ctx := testContext(t, 30*time.Second)
+	echo := func(f media.AudioFrame) media.AudioFrame { return f }
+	s, err := rtcstream.NewStream(rtcstream.Audio, rtcstream.SendReceive, echo,
+		&rtcstream.Options{Network: loopback, Metrics: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := serve(t, s)
+	c := audioConn(t, ctx, url)
+	signal := babble(5*time.Second, client.AudioRate, 2)
+	const n = client.AudioFrameSamples
+	start := time.Now()
+	for i := 0; (i+1)*n <= len(signal); i++ {
+		// Frames 50-69 go at once, 400 ms early.
+		due := start.Add(time.Duration(i) * 20 * time.Millisecond)
+		if i >= 50 {
+			due = due.Add(-400 * time.Millisecond)
+		}
+		time.Sleep(time.Until(due))
+		if err := c.WriteAudio(signal[i*n:(i+1)*n], time.Duration(i)*20*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := scrape(t, url+"/metrics")
+	if v := metricValue(t, text, "rtcstream_audio_queue_seconds_count"); v < 150 {
+		t.Errorf("the audio queue was observed %v times in 5 s, want a time per packet", v)
+	}
+	if v := metricValue(t, text, `rtcstream_audio_dropped_seconds_total{reason="latency"}`); v < 0.3 || v > 0.6 {
+		t.Errorf("%v s of audio dropped for latency, want about the 0.4 s sent early", v)
+	}
+	if v := metricValue(t, text, `rtcstream_audio_dropped_seconds_total{reason="flush"}`); v != 0 {
+		t.Errorf("%v s of audio flushed, want none", v)
 	}
 }

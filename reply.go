@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rtcstream/rtcstream/internal/pipeline"
 	"github.com/rtcstream/rtcstream/media"
 	"github.com/rtcstream/rtcstream/vad"
 	"github.com/rtcstream/rtcstream/vad/silero"
@@ -162,8 +163,8 @@ func (t *turnTaker) listen(f media.AudioFrame) error {
 			t.startReply(ev)
 		case vad.BargeIn:
 			t.cancelReply()
-			if t.ss != nil && t.ss.audio != nil && t.ss.audio.out != nil {
-				t.ss.audio.out.Flush()
+			if o := t.output(); o != nil {
+				o.Flush()
 			}
 			t.event(eventBargeIn, ev, nil)
 		}
@@ -184,7 +185,8 @@ func (t *turnTaker) event(name string, ev vad.Event, extra map[string]any) {
 }
 
 // startReply runs the reply to a turn in its own goroutine, replacing any
-// reply still playing.
+// reply still playing. The reply is playing from its first frame until its
+// last sample has been sent to the browser.
 func (t *turnTaker) startReply(ev vad.Event) {
 	t.cancelReply()
 	ctx, cancel := context.WithCancel(t.ctx)
@@ -204,18 +206,15 @@ func (t *turnTaker) startReply(ev vad.Event) {
 				t.notify(true)
 				t.send(eventReplyStarted)
 			}
-			select {
-			case t.out <- f:
-			case <-ctx.Done():
+			if t.play(ctx, f) != nil {
 				return
 			}
 		}
 		if !started {
 			return
 		}
-		// The reply has been generated; it ends when the queue has played.
-		for ctx.Err() == nil && t.ss != nil && t.ss.audio != nil && t.ss.audio.out != nil && t.ss.audio.out.Queued() > 0 {
-			time.Sleep(10 * time.Millisecond)
+		if o := t.output(); o != nil && o.WaitPlayed(ctx, o.End()) != nil {
+			return
 		}
 		if ctx.Err() != nil {
 			return // cut off: barge-in has already reset the turn state
@@ -223,6 +222,28 @@ func (t *turnTaker) startReply(ev vad.Event) {
 		t.notify(false)
 		t.send(eventReplyEnded)
 	})
+}
+
+// output is the session's audio output, or nil outside a session.
+func (t *turnTaker) output() *pipeline.AudioOut {
+	if t.ss == nil || t.ss.audio == nil {
+		return nil
+	}
+	return t.ss.audio.out
+}
+
+// play queues a reply's frame to be played in full: on the session's
+// output, or outside a session on the handler's out.
+func (t *turnTaker) play(ctx context.Context, f media.AudioFrame) error {
+	if o := t.output(); o != nil {
+		return o.Queue(ctx, f)
+	}
+	select {
+	case t.out <- f:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (t *turnTaker) notify(playing bool) {

@@ -457,12 +457,14 @@ func (ss *session) closeMedia() {
 
 func (ss *session) logEnd(reason endReason, err error) {
 	if ss.audio != nil && ss.video == nil {
-		var sent uint64
+		var st pipeline.AudioOutStats
 		if ss.audio.out != nil {
-			sent = ss.audio.out.Sent()
+			st = ss.audio.out.Stats()
 		}
 		ss.log.Info("session ended", "reason", reason.String(), "err", err,
-			"audio_packets_sent", sent, "audio_frames_dropped", ss.audio.dropped.Load())
+			"audio_packets_sent", st.Sent, "audio_packets_late", st.Late, "audio_slots_skipped", st.Skipped, "audio_packets_short", st.Short,
+			"audio_dropped_for_latency", st.DroppedLive, "audio_flushed", st.Flushed,
+			"audio_frames_dropped", ss.audio.dropped.Load())
 		return
 	}
 	if ss.video == nil {
