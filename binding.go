@@ -6,6 +6,7 @@ import (
 	"image"
 	"iter"
 	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,16 +69,6 @@ func (b *binding) frameParam() int {
 	return -1
 }
 
-func describe(c ui.Component) string {
-	if c == nil {
-		return "<nil>"
-	}
-	if l := c.Common().Label; l != "" {
-		return fmt.Sprintf("%T %q", c, l)
-	}
-	return fmt.Sprintf("%T", c)
-}
-
 // bind checks fn against the stream's inputs and outputs. self is the
 // stream's own component: where it appears among inputs the handler gets
 // the frame, among outputs it returns the frame. With a nil self (NewStream)
@@ -131,7 +122,7 @@ func bind(mode Mode, fn any, self ui.Component, inputs, outputs []ui.Component) 
 		}
 		inp, ok := c.(ui.Input)
 		if !ok {
-			return nil, fmt.Errorf("%w: input %d (%s) is not an input component", ErrBadHandler, i+1, describe(c))
+			return nil, fmt.Errorf("%w: input %d (%s) is not an input component", ErrBadHandler, i+1, ui.Describe(c))
 		}
 		p := param{input: inp, typ: pt}
 		if elem, ok := liveElem(pt); ok {
@@ -139,7 +130,7 @@ func bind(mode Mode, fn any, self ui.Component, inputs, outputs []ui.Component) 
 		}
 		if !convertible(inp.ValueType(), p.typ) {
 			return nil, fmt.Errorf("%w: handler parameter %d is %s, but input %d (%s) gives %s",
-				ErrBadHandler, in+i+1, pt, i+1, describe(c), inp.ValueType())
+				ErrBadHandler, in+i+1, pt, i+1, ui.Describe(c), inp.ValueType())
 		}
 		b.params = append(b.params, p)
 	}
@@ -185,7 +176,7 @@ func bind(mode Mode, fn any, self ui.Component, inputs, outputs []ui.Component) 
 		}
 		o, ok := c.(ui.Output)
 		if !ok {
-			return nil, fmt.Errorf("%w: output %d (%s) is not an output component", ErrBadHandler, i+1, describe(c))
+			return nil, fmt.Errorf("%w: output %d (%s) is not an output component", ErrBadHandler, i+1, ui.Describe(c))
 		}
 		b.results = append(b.results, result{output: o, typ: rt})
 	}
@@ -195,22 +186,19 @@ func bind(mode Mode, fn any, self ui.Component, inputs, outputs []ui.Component) 
 	return b, nil
 }
 
+// describeAll names a handler's inputs or outputs; nil is the video frame.
 func describeAll(cs []ui.Component) string {
 	if len(cs) == 0 {
 		return "none"
 	}
-	s := ""
+	names := make([]string, len(cs))
 	for i, c := range cs {
-		if i > 0 {
-			s += ", "
-		}
-		if c == nil {
-			s += "the video frame"
-		} else {
-			s += describe(c)
+		names[i] = "the video frame"
+		if c != nil {
+			names[i] = ui.Describe(c)
 		}
 	}
-	return s
+	return strings.Join(names, ", ")
 }
 
 func isGenerator(t reflect.Type) bool {
@@ -273,7 +261,7 @@ func (iv *inputValues) set(b *binding, i int, raw []byte) error {
 	}
 	rv := reflect.ValueOf(v)
 	if !rv.IsValid() || !convertible(rv.Type(), p.typ) {
-		return fmt.Errorf("input %s: value of type %T does not fit parameter type %s", describe(p.input), v, p.typ)
+		return fmt.Errorf("input %s: value of type %T does not fit parameter type %s", ui.Describe(p.input), v, p.typ)
 	}
 	cv := convert(rv, p.typ)
 	iv.mu.Lock()

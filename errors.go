@@ -9,8 +9,8 @@ var (
 	ErrBadHandler = errors.New("rtcstream: unsupported handler")
 	// ErrUnsupported: the modality and mode combination is not available.
 	ErrUnsupported = errors.New("rtcstream: unsupported modality or mode")
-	// ErrClosed: the Stream was closed.
-	ErrClosed = errors.New("rtcstream: stream closed")
+	// ErrClosed: the Stream was closed, or the session has ended.
+	ErrClosed = errors.New("rtcstream: closed")
 )
 
 // apiError is a failure of a signalling request, as the client sees it.

@@ -1,6 +1,7 @@
 package rtcstream
 
 import (
+	"github.com/rtcstream/rtcstream/internal/httpjson"
 	"net/http"
 	"slices"
 	"time"
@@ -54,6 +55,7 @@ func (s *Stream) promote(now time.Time) {
 		}
 		return now.Sub(t.lastSeen) > ticketStale
 	})
+	defer s.reportWaiting()
 	if s.opts.MaxSessions <= 0 {
 		for _, t := range s.queue {
 			t.ready, t.readyAt = true, now
@@ -75,6 +77,16 @@ func (s *Stream) promote(now time.Time) {
 			free--
 		}
 	}
+}
+
+// reportWaiting tells the Observer how the waiting line changed since it
+// was last told. s.mu must be held.
+func (s *Stream) reportWaiting() {
+	n := s.waitingLocked()
+	if o := s.opts.Observer; o != nil && n != s.reported {
+		o.LineChanged(n - s.reported)
+	}
+	s.reported = n
 }
 
 // queueStatus reports t's place. s.mu must be held.
@@ -122,7 +134,7 @@ func (s *Stream) handleQueue(w http.ResponseWriter, r *http.Request) {
 		s.promote(now)
 	}
 	t.lastSeen = now
-	writeJSON(w, http.StatusOK, s.queueStatus(t))
+	httpjson.Write(w, http.StatusOK, s.queueStatus(t))
 }
 
 // admit decides whether an offer may start a session, consuming its

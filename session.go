@@ -20,12 +20,17 @@ import (
 	"github.com/rtcstream/rtcstream/codec/vpx"
 	"github.com/rtcstream/rtcstream/internal/peer"
 	"github.com/rtcstream/rtcstream/internal/pipeline"
+	"github.com/rtcstream/rtcstream/ui"
 )
 
 // connectTimeout is how long a session may wait for the browser's ICE and
 // DTLS to connect after the answer was sent. A browser that vanishes in
 // that window would otherwise hold its session forever.
 const connectTimeout = 30 * time.Second
+
+// rttInterval is how often a session's round-trip time is sampled: for
+// the Observer, and for the incoming video's wait for retransmissions.
+const rttInterval = 2 * time.Second
 
 // errorMessageInterval rate-limits handler error messages to the browser.
 const errorMessageInterval = time.Second
@@ -120,6 +125,7 @@ func (s *Stream) newSession(id string) (*session, error) {
 		inputs: newInputValues(s.bind),
 	}
 	ss.log = s.opts.Logger.With("session", id)
+	ss.ctx = context.WithValue(ctx, sessionKey{}, ss) // SessionFrom in the handler
 	bitrate := s.opts.VideoBitrate
 	newEnc := func() (codec.VideoEncoder, error) {
 		if b := ss.bitrate.Load(); b > 0 {
@@ -353,7 +359,7 @@ func (ss *session) run() {
 	var limit <-chan time.Time
 	var rampTick <-chan time.Time // the fast start's, while it climbs
 	var sampleRTT <-chan time.Time
-	if ss.s.metrics != nil || ss.video != nil {
+	if ss.s.opts.Observer != nil || ss.video != nil {
 		t := time.NewTicker(rttInterval)
 		defer t.Stop()
 		sampleRTT = t.C
@@ -393,8 +399,8 @@ wait:
 				if ss.video != nil {
 					ss.video.SetRTT(rtt)
 				}
-				if m := ss.s.metrics; m != nil {
-					m.rtt.Observe(rtt.Seconds())
+				if o := ss.s.opts.Observer; o != nil {
+					o.RTT(rtt)
 				}
 			}
 		case <-limit:
@@ -434,8 +440,8 @@ wait:
 	}
 	_ = conn.Close()
 	ss.s.forget(ss)
-	if m := ss.s.metrics; m != nil {
-		m.ended.WithLabelValues(reason.String()).Inc()
+	if o := ss.s.opts.Observer; o != nil {
+		o.SessionEnded(reason.String())
 	}
 	ss.logEnd(reason, err)
 	ss.closeMedia()
@@ -504,8 +510,8 @@ func (ss *session) end(r endReason, err error) {
 // handler failing on every frame does not flood it) and the log, and says
 // whether the session should end.
 func (ss *session) handlerError(err error) bool {
-	if m := ss.s.metrics; m != nil {
-		m.errors.Inc()
+	if o := ss.s.opts.Observer; o != nil {
+		o.HandlerFailed()
 	}
 	stop := ss.s.opts.OnHandlerError == EndOnError
 	ss.errMu.Lock()
@@ -556,7 +562,7 @@ func (ss *session) sendOutputs(values map[int]any) {
 		}
 		raw, err := ss.s.bind.results[i].output.Encode(v)
 		if err != nil {
-			ss.handlerError(fmt.Errorf("output %s: %w", describe(ss.s.bind.results[i].output), err))
+			ss.handlerError(fmt.Errorf("output %s: %w", ui.Describe(ss.s.bind.results[i].output), err))
 			continue
 		}
 		if ss.lastOut == nil {

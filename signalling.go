@@ -12,6 +12,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/rtcstream/rtcstream/internal/httpjson"
 	"github.com/rtcstream/rtcstream/internal/peer"
 )
 
@@ -25,13 +26,11 @@ import (
 //	  -> 200 {"status": "stopped"}
 //
 // Unlike fastrtc, every failure is a real HTTP status with a JSON body
-// {"error": code, "message": text}, and the token the answer carries is
-// required by every later request about the session.
+// {"error": code, "message": text} (package internal/httpjson), and the
+// token the answer carries is required by every later request about the
+// session.
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-// retryAfterSeconds is the Retry-After sent with 503 replies.
-const retryAfterSeconds = 5
 
 type signalRequest struct {
 	Type      string                   `json:"type"`
@@ -49,18 +48,9 @@ type answerReply struct {
 	Token    string `json:"token"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
+// writeError answers with a signalling failure (queue.go's route too).
 func writeError(w http.ResponseWriter, e *apiError) {
-	if e.status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
-	}
-	writeJSON(w, e.status, map[string]string{"error": e.code, "message": e.message})
+	httpjson.WriteError(w, e.status, e.code, e.message)
 }
 
 // readRequest reads and decodes a signalling body within the size limit.
@@ -94,13 +84,13 @@ func (s *Stream) handleOffer(w http.ResponseWriter, r *http.Request) {
 			writeError(w, aerr)
 			return
 		}
-		writeJSON(w, http.StatusOK, reply)
+		httpjson.Write(w, http.StatusOK, reply)
 	case "ice-candidate":
 		if aerr := s.candidate(req); aerr != nil {
 			writeError(w, aerr)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "success"})
+		httpjson.Write(w, http.StatusOK, map[string]string{"status": "success"})
 	case "":
 		writeError(w, &apiError{http.StatusBadRequest, "not_offer", `the body has no "type"; want "offer" or "ice-candidate"`})
 	default:
@@ -167,8 +157,8 @@ func (s *Stream) reserve(id, ticket string) (*session, *apiError) {
 	s.byToken[ss.token] = ss
 	s.byID[id] = ss
 	s.sessions.Add(1)
-	if s.metrics != nil {
-		s.metrics.active.Inc()
+	if o := s.opts.Observer; o != nil {
+		o.SessionStarted()
 	}
 	return ss, nil
 }
@@ -178,6 +168,9 @@ func (s *Stream) release(ss *session) {
 	ss.cancel()
 	ss.closeMedia()
 	s.forget(ss)
+	if o := s.opts.Observer; o != nil {
+		o.SessionEnded("negotiation failed")
+	}
 	close(ss.done) // for a Close that found it while it negotiated
 	s.sessions.Done()
 }
@@ -187,9 +180,6 @@ func (s *Stream) forget(ss *session) {
 	defer s.mu.Unlock()
 	if s.byToken[ss.token] == ss {
 		delete(s.byToken, ss.token)
-		if s.metrics != nil {
-			s.metrics.active.Dec()
-		}
 	}
 	if s.byID[ss.id] == ss {
 		delete(s.byID, ss.id)
@@ -234,7 +224,7 @@ func (s *Stream) handleStop(w http.ResponseWriter, r *http.Request) {
 		var ss *session
 		if ss, aerr = s.lookup(req); aerr == nil {
 			ss.end(endClientStop, nil)
-			writeJSON(w, http.StatusOK, map[string]string{"status": "stopped"})
+			httpjson.Write(w, http.StatusOK, map[string]string{"status": "stopped"})
 			return
 		}
 	}
@@ -273,5 +263,5 @@ func (s *Stream) handleConfig(w http.ResponseWriter, r *http.Request) {
 	if cfg == nil {
 		cfg = &RTCConfiguration{}
 	}
-	writeJSON(w, http.StatusOK, configReply{RTCConfiguration: cfg, TimeLimit: s.opts.TimeLimit.Seconds()})
+	httpjson.Write(w, http.StatusOK, configReply{RTCConfiguration: cfg, TimeLimit: s.opts.TimeLimit.Seconds()})
 }

@@ -105,7 +105,7 @@ func (w *WebRTC) Stream(fn any, ev StreamEvent) error {
 	if w.opts.Modality == AudioVideo {
 		for _, c := range append(append([]ui.Component{}, ev.Inputs...), ev.Outputs...) {
 			if c != w {
-				return fmt.Errorf("%w: an audio-video stream's inputs and outputs can only be the stream itself (got %s)", ErrBadHandler, describe(c))
+				return fmt.Errorf("%w: an audio-video stream's inputs and outputs can only be the stream itself (got %s)", ErrBadHandler, ui.Describe(c))
 			}
 		}
 		if av, err = bindAudioVideo(w.opts.Mode, fn); err != nil {
@@ -117,7 +117,7 @@ func (w *WebRTC) Stream(fn any, ev StreamEvent) error {
 		// additional outputs are for video handlers in this version.
 		for _, c := range append(append([]ui.Component{}, ev.Inputs...), ev.Outputs...) {
 			if c != w {
-				return fmt.Errorf("%w: an audio stream's inputs and outputs can only be the stream itself (got %s)", ErrBadHandler, describe(c))
+				return fmt.Errorf("%w: an audio stream's inputs and outputs can only be the stream itself (got %s)", ErrBadHandler, ui.Describe(c))
 			}
 		}
 		if ab, err = bindAudio(w.opts.Mode, fn); err != nil {

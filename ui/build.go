@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+
+	"github.com/rtcstream/rtcstream/internal/httpjson"
 )
 
 // page is a built Blocks: read-only once build returns, so requests share it
@@ -34,7 +36,7 @@ type builder struct {
 func (bd *builder) fail(c Component, problem string, err error) {
 	name := ""
 	if c != nil {
-		name = describe(c)
+		name = Describe(c)
 		if id, ok := bd.p.ids[c]; ok {
 			name += " (" + id + ")"
 		}
@@ -109,13 +111,13 @@ func usable(bd *builder, c Component) bool {
 	v := reflect.ValueOf(c)
 	if v.Kind() != reflect.Pointer {
 		bd.errs = append(bd.errs, &BuildError{
-			Component: kindOf(c),
-			Problem:   fmt.Sprintf("is a %T value; add a pointer (&%s{...})", c, kindOf(c)),
+			Component: typeName(c),
+			Problem:   fmt.Sprintf("is a %T value; add a pointer (&%s{...})", c, typeName(c)),
 		})
 		return false
 	}
 	if v.IsNil() {
-		bd.errs = append(bd.errs, &BuildError{Component: kindOf(c), Problem: "is a nil pointer"})
+		bd.errs = append(bd.errs, &BuildError{Component: typeName(c), Problem: "is a nil pointer"})
 		return false
 	}
 	return true
@@ -134,7 +136,7 @@ func (bd *builder) assignIDs() {
 			id = key
 		}
 		if other, dup := p.byID[id]; dup {
-			bd.fail(c, fmt.Sprintf("has the id %q, which %s has too; give one a different Key", id, describe(other)), nil)
+			bd.fail(c, fmt.Sprintf("has the id %q, which %s has too; give one a different Key", id, Describe(other)), nil)
 			continue
 		}
 		p.ids[c] = id
@@ -161,7 +163,7 @@ func (bd *builder) checkProps() {
 		}
 		if p.ElemID != "" {
 			if other, dup := elemIDs[p.ElemID]; dup {
-				bd.fail(c, fmt.Sprintf("ElemID %q is the ElemID of %s too", p.ElemID, describe(other)), nil)
+				bd.fail(c, fmt.Sprintf("ElemID %q is the ElemID of %s too", p.ElemID, Describe(other)), nil)
 			}
 			elemIDs[p.ElemID] = c
 		}
@@ -213,7 +215,7 @@ func (bd *builder) bindFuncs() {
 			for _, in := range f.inputs {
 				switch state[in.c] {
 				case visiting:
-					bd.fail(in.c, fmt.Sprintf("is computed from itself: ValueFunc Inputs lead back to it through %s; it would be recomputed forever", describe(c)), nil)
+					bd.fail(in.c, fmt.Sprintf("is computed from itself: ValueFunc Inputs lead back to it through %s; it would be recomputed forever", Describe(c)), nil)
 				case unvisited:
 					visit(in.c)
 				}
@@ -302,12 +304,12 @@ func (bd *builder) mount() {
 	// another site posting a click); Mounters decide for their routes.
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusForbidden, "cross_origin", "cross-origin requests are not allowed")
+		httpjson.WriteError(w, http.StatusForbidden, "cross_origin", "cross-origin requests are not allowed")
 	}))
 	mux.Handle("/ui/value/{id}", csrf.Handler(http.HandlerFunc(p.serveValue)))
 	mux.Handle("/ui/click/{id}", csrf.Handler(http.HandlerFunc(p.serveClick)))
 	mux.HandleFunc("/ui/", func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such route")
+		httpjson.WriteError(w, http.StatusNotFound, "not_found", "no such route")
 	})
 	first := true
 	for _, c := range p.order {

@@ -54,13 +54,13 @@ func TestValueFuncBindingErrors(t *testing.T) {
 		{"too many parameters", ui.Props{ValueFunc: func(float64, bool) string { return "" }, Inputs: []ui.Component{slider}},
 			[]string{"takes 2 parameter(s)"}},
 		{"wrong parameter type", ui.Props{ValueFunc: func(float64, string) string { return "" }, Inputs: []ui.Component{slider, check}},
-			[]string{"parameter 2 is string", `Checkbox "On" (on) gives a bool`}},
+			[]string{"parameter 2 is string", `ui.Checkbox "On" (on) gives a bool`}},
 		{"wrong parameter after a context", ui.Props{ValueFunc: func(context.Context, bool) string { return "" }, Inputs: []ui.Component{slider}},
-			[]string{"parameter 2 is bool", `Slider "Speed" (speed) gives a float64`}},
+			[]string{"parameter 2 is bool", `ui.Slider "Speed" (speed) gives a float64`}},
 		{"input is not an Input", ui.Props{ValueFunc: func(ui.LabelValue) string { return "" }, Inputs: []ui.Component{label}},
-			[]string{`parameter 1: Label "Top" is not an input`}},
+			[]string{`parameter 1: ui.Label "Top" is not an input`}},
 		{"input not on the page", ui.Props{ValueFunc: func(string) string { return "" }, Inputs: []ui.Component{&ui.Textbox{Props: ui.Props{Label: "Away"}}}},
-			[]string{`parameter 1: Textbox "Away" is not on the page`}},
+			[]string{`parameter 1: ui.Textbox "Away" is not on the page`}},
 		{"nil input", ui.Props{ValueFunc: func(string) string { return "" }, Inputs: []ui.Component{nil}},
 			[]string{"Props.Inputs[0] (parameter 1) is nil"}},
 		{"wrong result", ui.Props{ValueFunc: func() int { return 0 }}, []string{"result is int, but the component takes a string"}},
@@ -77,7 +77,7 @@ func TestValueFuncBindingErrors(t *testing.T) {
 			p.Label = "Out"
 			p.Key = "out"
 			err := buildErr(&ui.Textbox{Props: p}, slider, check, label)
-			wantBuildErr(t, err, append([]string{`Textbox "Out" (out)`}, tt.want...)...)
+			wantBuildErr(t, err, append([]string{`ui.Textbox "Out" (out)`}, tt.want...)...)
 		})
 	}
 }
@@ -126,7 +126,7 @@ func TestValueFuncCycles(t *testing.T) {
 	self := &ui.Textbox{Props: ui.Props{Key: "self"}}
 	self.ValueFunc = func(string) string { return "" }
 	self.Inputs = []ui.Component{self}
-	wantBuildErr(t, buildErr(self), `Textbox (key "self") (self): is computed from itself`)
+	wantBuildErr(t, buildErr(self), `ui.Textbox (key "self") (self): is computed from itself`)
 }
 
 func TestPropsErrors(t *testing.T) {
@@ -135,7 +135,7 @@ func TestPropsErrors(t *testing.T) {
 		cs   []ui.Component
 		want []string
 	}{
-		{"bad Height", []ui.Component{&ui.Textbox{Props: ui.Props{Label: "T", Height: "10px; color: red"}}}, []string{`Textbox "T" (component-1): Height`, "not a CSS size"}},
+		{"bad Height", []ui.Component{&ui.Textbox{Props: ui.Props{Label: "T", Height: "10px; color: red"}}}, []string{`ui.Textbox "T" (component-1): Height`, "not a CSS size"}},
 		{"bad Width", []ui.Component{&ui.Textbox{Props: ui.Props{Width: "expression(alert(1))"}}}, []string{"Width", "not a CSS size"}},
 		{"negative Height", []ui.Component{&ui.Textbox{Props: ui.Props{Height: "-3"}}}, []string{"negative"}},
 		{"bad Key", []ui.Component{&ui.Textbox{Props: ui.Props{Key: "a b"}}}, []string{`Key "a b" may hold only`}},
@@ -144,7 +144,7 @@ func TestPropsErrors(t *testing.T) {
 		{"duplicate ElemID", []ui.Component{&ui.Textbox{Props: ui.Props{ElemID: "e"}}, &ui.Number{Props: ui.Props{ElemID: "e"}}}, []string{`ElemID "e" is the ElemID of`}},
 		{"Scale", []ui.Component{&ui.Textbox{Props: ui.Props{Scale: -2}}}, []string{"Scale -2 is negative"}},
 		{"Interactive", []ui.Component{&ui.Textbox{Props: ui.Props{Interactive: 7}}}, []string{"Interactive is Interactivity(7)"}},
-		{"slider range", []ui.Component{&ui.Slider{Props: ui.Props{Label: "S"}, Minimum: 5, Maximum: 1}}, []string{`Slider "S"`, "Maximum 1 is not above Minimum 5"}},
+		{"slider range", []ui.Component{&ui.Slider{Props: ui.Props{Label: "S"}, Minimum: 5, Maximum: 1}}, []string{`ui.Slider "S"`, "Maximum 1 is not above Minimum 5"}},
 		{"slider value", []ui.Component{&ui.Slider{Maximum: 1, Value: 3}}, []string{"Value 3 is outside [0, 1]"}},
 		{"number value", []ui.Component{&ui.Number{Minimum: 1, Maximum: 2, Value: 3}}, []string{"3 is outside [1, 2]"}},
 		{"dropdown value", []ui.Component{&ui.Dropdown{Choices: []string{"a"}, Value: "b"}}, []string{`"b" is not one of the choices`}},
@@ -178,7 +178,7 @@ func TestPlacedTwice(t *testing.T) {
 	b := ui.NewBlocks(ui.BlocksOptions{})
 	b.Add(tb)
 	b.Row(ui.Props{}, func(r *ui.Layout) { r.Add(tb) })
-	wantBuildErr(t, b.Build(), `Textbox "Twice"`, "placed twice")
+	wantBuildErr(t, b.Build(), `ui.Textbox "Twice"`, "placed twice")
 }
 
 func TestBuildIsOnceAndFreezes(t *testing.T) {
@@ -322,9 +322,9 @@ func TestMountersAndLinkers(t *testing.T) {
 func TestLinkErrors(t *testing.T) {
 	away := &ui.Slider{Props: ui.Props{Label: "Away"}}
 	wantBuildErr(t, buildErr(&fakeStream{Props: ui.Props{Label: "Cam"}, inputs: []ui.Component{away}}),
-		`fakeStream "Cam" (component-1): Link`, `Slider "Away" is not on the page`)
+		`ui_test.fakeStream "Cam" (component-1): Link`, `ui.Slider "Away" is not on the page`)
 	label := &ui.Label{Props: ui.Props{Key: "l"}}
-	wantBuildErr(t, buildErr(&fakeStream{inputs: []ui.Component{label}}, label), `Label (key "l") (l) is not an input`)
+	wantBuildErr(t, buildErr(&fakeStream{inputs: []ui.Component{label}}, label), `ui.Label (key "l") (l) is not an input`)
 	wantBuildErr(t, buildErr(&fakeStream{linkErr: errors.New("no handler")}), "Link: no handler")
 	wantBuildErr(t, buildErr(&fakeStream{outputs: []ui.Component{&fakeStream{}}}), "not on the page")
 }
@@ -372,6 +372,28 @@ func TestInteractivityString(t *testing.T) {
 	for v, want := range map[ui.Variant]string{ui.VariantSecondary: "secondary", ui.VariantPrimary: "primary", ui.VariantStop: "stop", 5: "Variant(5)"} {
 		if v.String() != want {
 			t.Errorf("%d.String() = %q, want %q", v, v.String(), want)
+		}
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	for _, tt := range []struct {
+		c    ui.Component
+		want string
+	}{
+		{&ui.Slider{Props: ui.Props{Label: "Confidence Threshold", Key: "conf"}}, `ui.Slider "Confidence Threshold"`},
+		{&ui.Number{Props: ui.Props{Key: "fps", ElemID: "n"}}, `ui.Number (key "fps")`},
+		{&ui.Row{Props: ui.Props{ElemID: "toolbar"}}, `ui.Row (elem_id "toolbar")`},
+		{&ui.Row{}, `ui.Row`},
+		{&ui.Button{}, `ui.Button "Run"`},
+		{&ui.Button{Value: "Start"}, `ui.Button "Start"`},
+		{&ui.Button{Props: ui.Props{Label: "Go"}, Value: "Start"}, `ui.Button "Go"`},
+		{&fakeStream{Props: ui.Props{Label: "Cam"}}, `ui_test.fakeStream "Cam"`},
+		{(*ui.Slider)(nil), `nil *ui.Slider`},
+		{nil, `<nil>`},
+	} {
+		if got := ui.Describe(tt.c); got != tt.want {
+			t.Errorf("Describe(%#v) = %s, want %s", tt.c, got, tt.want)
 		}
 	}
 }

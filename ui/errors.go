@@ -15,7 +15,8 @@ var ErrBuild = errors.New("ui: invalid page")
 
 // ValueError is a value a component refused. It wraps ErrInvalidValue.
 type ValueError struct {
-	// Component names the component: Slider "Confidence Threshold".
+	// Component names the component as Describe does:
+	// ui.Slider "Confidence Threshold".
 	Component string
 	// Reason says what is wrong with the value.
 	Reason string
@@ -30,14 +31,14 @@ func (e *ValueError) Unwrap() error { return ErrInvalidValue }
 
 // valueErr returns a *ValueError for c.
 func valueErr(c Component, format string, args ...any) error {
-	return &ValueError{Component: describe(c), Reason: fmt.Sprintf(format, args...)}
+	return &ValueError{Component: Describe(c), Reason: fmt.Sprintf(format, args...)}
 }
 
 // BuildError is one problem Blocks.Build found. Build joins them with
 // errors.Join; each wraps ErrBuild.
 type BuildError struct {
 	// Component names the component at fault, with its id when it has one:
-	// Slider "Speed" (component-3). Empty for a page-wide problem.
+	// ui.Slider "Speed" (component-3). Empty for a page-wide problem.
 	Component string
 	// Problem says what is wrong.
 	Problem string

@@ -85,7 +85,7 @@ func ExampleProps_valueFunc() {
 	fmt.Print(w.Code, " ", w.Body.String())
 	// Output:
 	// 200 {"value":"SPEED 7"}
-	// 400 {"error":"invalid_value","message":"ui: Slider \"Speed\": 70 is outside [0, 10]"}
+	// 400 {"error":"invalid_value","message":"ui: ui.Slider \"Speed\": 70 is outside [0, 10]"}
 }
 
 func ExampleButton_OnClick() {

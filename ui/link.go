@@ -29,7 +29,7 @@ func (l *Links) ID(c Component) (string, error) {
 	}
 	id, ok := l.p.ids[c]
 	if !ok {
-		return "", fmt.Errorf("ui: %s is not on the page; Add it to the Blocks", describe(c))
+		return "", fmt.Errorf("ui: %s is not on the page; Add it to the Blocks", Describe(c))
 	}
 	return id, nil
 }
@@ -46,7 +46,7 @@ func (l *Links) UseInput(c Component) (string, error) {
 		return "", err
 	}
 	if _, ok := c.(Input); !ok {
-		return "", fmt.Errorf("ui: %s (%s) is not an input (it has no value the page sends)", describe(c), id)
+		return "", fmt.Errorf("ui: %s (%s) is not an input (it has no value the page sends)", Describe(c), id)
 	}
 	l.usedIn[c] = true
 	return id, nil
@@ -61,7 +61,7 @@ func (l *Links) UseOutput(c Component) (string, error) {
 		return "", err
 	}
 	if _, ok := c.(Output); !ok {
-		return "", fmt.Errorf("ui: %s (%s) is not an output (its value can't be set)", describe(c), id)
+		return "", fmt.Errorf("ui: %s (%s) is not an output (its value can't be set)", Describe(c), id)
 	}
 	l.usedOut[c] = true
 	return id, nil

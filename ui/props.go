@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -172,29 +173,42 @@ func balanced(s string) bool {
 // keyRE matches a valid Props.Key.
 var keyRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
-// kindOf is the name of a component's type, for messages: "Slider".
-func kindOf(c Component) string {
-	t := fmt.Sprintf("%T", c)
-	if i := strings.LastIndexByte(t, '.'); i >= 0 {
-		t = t[i+1:]
-	}
-	return strings.TrimLeft(t, "*")
+// typeName is a component's Go type as a user writes it, for messages:
+// "ui.Slider", "rtcstream.WebRTC".
+func typeName(c Component) string {
+	return strings.TrimLeft(fmt.Sprintf("%T", c), "*")
 }
 
-// describe names a component in messages: Slider "Confidence Threshold",
-// Slider (key "conf"), or Slider.
-func describe(c Component) string {
+// Describe names a component the way the messages of ui and rtcstream do:
+// its Go type and the first of its Label, Key and ElemID that is set.
+//
+//	ui.Slider "Confidence Threshold"
+//	ui.Number (key "fps")
+//	ui.Row (elem_id "toolbar")
+//	ui.Row
+//
+// A Button without a Label is named by its text: ui.Button "Run". A nil
+// component is "<nil>" and a nil pointer "nil *ui.Slider". Packages that
+// define components can use it so that their messages name components the
+// same way.
+func Describe(c Component) string {
+	if c == nil {
+		return "<nil>"
+	}
+	if v := reflect.ValueOf(c); v.Kind() == reflect.Pointer && v.IsNil() {
+		return fmt.Sprintf("nil %T", c)
+	}
 	p := c.Common()
 	if b, ok := c.(*Button); ok && p.Label == "" {
-		return fmt.Sprintf("Button %q", b.text())
+		return fmt.Sprintf("ui.Button %q", b.text())
 	}
 	switch {
 	case p.Label != "":
-		return fmt.Sprintf("%s %q", kindOf(c), p.Label)
+		return fmt.Sprintf("%s %q", typeName(c), p.Label)
 	case p.Key != "":
-		return fmt.Sprintf("%s (key %q)", kindOf(c), p.Key)
+		return fmt.Sprintf("%s (key %q)", typeName(c), p.Key)
 	case p.ElemID != "":
-		return fmt.Sprintf("%s (elem_id %q)", kindOf(c), p.ElemID)
+		return fmt.Sprintf("%s (elem_id %q)", typeName(c), p.ElemID)
 	}
-	return kindOf(c)
+	return typeName(c)
 }

@@ -72,10 +72,10 @@ func validAttrName(name string) bool {
 func (r *Renderer) Child(c Component) error {
 	id, ok := r.page.ids[c]
 	if !ok {
-		return fmt.Errorf("ui: %s is not on the page", describe(c))
+		return fmt.Errorf("ui: %s is not on the page", Describe(c))
 	}
 	if err := c.Render(r, id); err != nil {
-		return fmt.Errorf("ui: rendering %s (%s): %w", describe(c), id, err)
+		return fmt.Errorf("ui: rendering %s (%s): %w", Describe(c), id, err)
 	}
 	return nil
 }

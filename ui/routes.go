@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/rtcstream/rtcstream/internal/httpjson"
 	"github.com/rtcstream/rtcstream/ui/web"
 )
 
@@ -16,28 +17,6 @@ import (
 const maxBodyBytes = 1 << 20
 
 func assetHandler() http.Handler { return http.FileServerFS(web.Assets()) }
-
-// apiError is the JSON body of every failed request: {"error", "message"}.
-type apiError struct {
-	Error   string `json:"error"`
-	Message string `json:"message"`
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b, _ = json.Marshal(apiError{Error: "internal", Message: "encoding the reply failed: " + err.Error()})
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
-}
-
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, apiError{Error: code, Message: message})
-}
 
 // servePage renders the page.
 func (p *page) servePage(w http.ResponseWriter, r *http.Request) {
@@ -69,18 +48,18 @@ type valueReply struct {
 func (p *page) serveValue(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
-		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use GET or POST")
+		httpjson.WriteError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use GET or POST")
 		return
 	}
 	id := r.PathValue("id")
 	c, ok := p.byID[id]
 	if !ok {
-		writeError(w, http.StatusNotFound, "unknown_component", "no component has the id "+quote(id))
+		httpjson.WriteError(w, http.StatusNotFound, "unknown_component", "no component has the id "+quote(id))
 		return
 	}
 	f := p.funcs[c]
 	if f == nil {
-		writeError(w, http.StatusNotFound, "no_value_function", describe(c)+" ("+id+") has no ValueFunc")
+		httpjson.WriteError(w, http.StatusNotFound, "no_value_function", Describe(c)+" ("+id+") has no ValueFunc")
 		return
 	}
 	var req valueRequest
@@ -93,19 +72,19 @@ func (p *page) serveValue(w http.ResponseWriter, r *http.Request) {
 	var fe *funcError
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, valueReply{Value: v})
+		httpjson.Write(w, http.StatusOK, valueReply{Value: v})
 	case errors.As(err, &fe):
 		if errors.Is(r.Context().Err(), context.Canceled) {
 			return // the page went away
 		}
-		p.blocks.logger.Error("ui: value function failed", "component", describe(c), "id", id, "err", err)
+		p.blocks.logger.Error("ui: value function failed", "component", Describe(c), "id", id, "err", err)
 		msg := fe.Error()
 		if fe.panicked {
 			msg = "the value function panicked; the server log has the details"
 		}
-		writeError(w, http.StatusInternalServerError, "value_function_failed", msg)
+		httpjson.WriteError(w, http.StatusInternalServerError, "value_function_failed", msg)
 	default:
-		writeError(w, http.StatusBadRequest, "invalid_value", err.Error())
+		httpjson.WriteError(w, http.StatusBadRequest, "invalid_value", err.Error())
 	}
 }
 
@@ -113,37 +92,37 @@ func (p *page) serveValue(w http.ResponseWriter, r *http.Request) {
 func (p *page) serveClick(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
-		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use POST")
+		httpjson.WriteError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use POST")
 		return
 	}
 	id := r.PathValue("id")
 	c, ok := p.byID[id]
 	if !ok {
-		writeError(w, http.StatusNotFound, "unknown_component", "no component has the id "+quote(id))
+		httpjson.WriteError(w, http.StatusNotFound, "unknown_component", "no component has the id "+quote(id))
 		return
 	}
 	b, ok := c.(*Button)
 	if !ok {
-		writeError(w, http.StatusNotFound, "not_a_button", describe(c)+" ("+id+") is not a Button")
+		httpjson.WriteError(w, http.StatusNotFound, "not_a_button", Describe(c)+" ("+id+") is not a Button")
 		return
 	}
 	if !p.interactive[c] {
-		writeError(w, http.StatusForbidden, "not_interactive", describe(c)+" ("+id+") is not interactive")
+		httpjson.WriteError(w, http.StatusForbidden, "not_interactive", Describe(c)+" ("+id+") is not interactive")
 		return
 	}
 	// The body is ignored, but read (bounded) so the connection is reusable.
 	_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err := b.click(r.Context()); err != nil {
-		p.blocks.logger.Error("ui: click handler failed", "component", describe(c), "id", id, "err", err)
+		p.blocks.logger.Error("ui: click handler failed", "component", Describe(c), "id", id, "err", err)
 		msg := err.Error()
 		var pe *panicError
 		if errors.As(err, &pe) {
 			msg = "the click handler panicked; the server log has the details"
 		}
-		writeError(w, http.StatusInternalServerError, "click_failed", msg)
+		httpjson.WriteError(w, http.StatusInternalServerError, "click_failed", msg)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // readJSON decodes a request body into v, answering 400 or 413 itself when
@@ -153,9 +132,9 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
+			httpjson.WriteError(w, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
 		} else {
-			writeError(w, http.StatusBadRequest, "bad_body", "reading the body failed: "+err.Error())
+			httpjson.WriteError(w, http.StatusBadRequest, "bad_body", "reading the body failed: "+err.Error())
 		}
 		return false
 	}
@@ -163,7 +142,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return true
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_json", "the body is not the expected JSON: "+err.Error())
+		httpjson.WriteError(w, http.StatusBadRequest, "bad_json", "the body is not the expected JSON: "+err.Error())
 		return false
 	}
 	return true

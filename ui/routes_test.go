@@ -114,13 +114,13 @@ func TestValueRoute(t *testing.T) {
 		t.Errorf("double value %v", m["value"])
 	}
 	wantAPIError(t, httptestPost(t, b, "/ui/value/double", `{"inputs": {"speed": 6}}`), http.StatusInternalServerError,
-		"value_function_failed", `Slider (key "double")`, "12 is outside [0, 10]")
+		"value_function_failed", `ui.Slider (key "double")`, "12 is outside [0, 10]")
 
 	// Inputs the components refuse.
 	wantAPIError(t, httptestPost(t, b, "/ui/value/sum", `{"inputs": {"speed": 11}}`), http.StatusBadRequest,
-		"invalid_value", `Slider "Speed"`, "11 is outside [0, 10]")
+		"invalid_value", `ui.Slider "Speed"`, "11 is outside [0, 10]")
 	wantAPIError(t, httptestPost(t, b, "/ui/value/sum", `{"inputs": {"on": "yes"}}`), http.StatusBadRequest,
-		"invalid_value", `Checkbox (key "on")`, "got a string")
+		"invalid_value", `ui.Checkbox (key "on")`, "got a string")
 	// The function's own failures.
 	wantAPIError(t, httptestPost(t, b, "/ui/value/sum", `{"inputs": {"speed": 9}}`), http.StatusInternalServerError,
 		"value_function_failed", "nine is not allowed")

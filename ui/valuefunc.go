@@ -89,15 +89,15 @@ func bindValueFunc(target Component, ids map[Component]string) (*boundFunc, erro
 		}
 		in, ok := c.(Input)
 		if !ok {
-			return nil, fmt.Errorf("parameter %d: %s is not an input (it has no value the page sends)", pos, describe(c))
+			return nil, fmt.Errorf("parameter %d: %s is not an input (it has no value the page sends)", pos, Describe(c))
 		}
 		id, ok := ids[c]
 		if !ok {
-			return nil, fmt.Errorf("parameter %d: %s is not on the page; Add it to the Blocks", pos, describe(c))
+			return nil, fmt.Errorf("parameter %d: %s is not on the page; Add it to the Blocks", pos, Describe(c))
 		}
 		vt := in.ValueType()
 		if !bindable(vt, params[i]) {
-			return nil, fmt.Errorf("parameter %d is %v, but %s (%s) gives a %v", pos, params[i], describe(c), id, vt)
+			return nil, fmt.Errorf("parameter %d is %v, but %s (%s) gives a %v", pos, params[i], Describe(c), id, vt)
 		}
 		f.inputs = append(f.inputs, boundInput{c: in, id: id, param: params[i]})
 	}
@@ -200,7 +200,7 @@ func (f *boundFunc) call(ctx context.Context, raw map[string]json.RawMessage) (j
 		}
 		arg, err := argValue(v, in.param)
 		if err != nil {
-			return nil, fmt.Errorf("ui: %s (%s): %w", describe(in.c), in.id, err)
+			return nil, fmt.Errorf("ui: %s (%s): %w", Describe(in.c), in.id, err)
 		}
 		args = append(args, arg)
 	}

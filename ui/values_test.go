@@ -76,7 +76,7 @@ func checkEncode(t *testing.T, out ui.Output, name string, cases []encodeCase) {
 
 func TestSliderValues(t *testing.T) {
 	s := &ui.Slider{Props: ui.Props{Label: "Conf"}, Minimum: 0, Maximum: 1, Step: 0.05, Value: 0.3}
-	name := `Slider "Conf"`
+	name := `ui.Slider "Conf"`
 	checkDecode(t, s, name, []decodeCase{
 		{raw: "0.5", want: 0.5},
 		{raw: "0", want: 0.0},
@@ -111,7 +111,7 @@ func TestSliderValues(t *testing.T) {
 
 func TestNumberValues(t *testing.T) {
 	n := &ui.Number{Props: ui.Props{Key: "fps"}, Minimum: 1, Maximum: 60}
-	name := `Number (key "fps")`
+	name := `ui.Number (key "fps")`
 	checkDecode(t, n, name, []decodeCase{
 		{raw: "30", want: 30.0},
 		{raw: "0", wantErr: "outside [1, 60]"},
@@ -134,7 +134,7 @@ func TestNumberValues(t *testing.T) {
 
 func TestCheckboxValues(t *testing.T) {
 	c := &ui.Checkbox{Props: ui.Props{Label: "Mirror"}, Value: true}
-	name := `Checkbox "Mirror"`
+	name := `ui.Checkbox "Mirror"`
 	checkDecode(t, c, name, []decodeCase{
 		{raw: "true", want: true},
 		{raw: "false", want: false},
@@ -155,7 +155,7 @@ func TestCheckboxValues(t *testing.T) {
 
 func TestDropdownValues(t *testing.T) {
 	d := &ui.Dropdown{Props: ui.Props{Label: "Model"}, Choices: []string{"n", "s", "m"}}
-	name := `Dropdown "Model"`
+	name := `ui.Dropdown "Model"`
 	if d.Initial() != "n" {
 		t.Errorf("Initial = %v, want the first choice", d.Initial())
 	}
@@ -173,7 +173,7 @@ func TestDropdownValues(t *testing.T) {
 	})
 
 	m := &ui.Dropdown{Props: ui.Props{Label: "Classes"}, Choices: []string{"a", "b", "c"}, Multiselect: true, MaxChoices: 2, Values: []string{"a"}}
-	name = `Dropdown "Classes"`
+	name = `ui.Dropdown "Classes"`
 	if m.ValueType() != reflect.TypeFor[[]string]() || !reflect.DeepEqual(m.Initial(), []string{"a"}) {
 		t.Errorf("multiselect ValueType %v, Initial %#v", m.ValueType(), m.Initial())
 	}
@@ -200,7 +200,7 @@ func TestDropdownValues(t *testing.T) {
 
 func TestRadioValues(t *testing.T) {
 	r := &ui.Radio{Props: ui.Props{Label: "Device"}, Choices: []string{"CPU", "GPU"}}
-	name := `Radio "Device"`
+	name := `ui.Radio "Device"`
 	if r.Initial() != "" {
 		t.Errorf("Initial = %v, want none", r.Initial())
 	}
@@ -219,7 +219,7 @@ func TestRadioValues(t *testing.T) {
 
 func TestTextboxValues(t *testing.T) {
 	tb := &ui.Textbox{Props: ui.Props{Label: "Prompt"}, MaxLength: 5}
-	name := `Textbox "Prompt"`
+	name := `ui.Textbox "Prompt"`
 	checkDecode(t, tb, name, []decodeCase{
 		{raw: `"héllo"`, want: "héllo"},
 		{raw: `null`, want: ""},
@@ -244,13 +244,13 @@ func TestButtonValues(t *testing.T) {
 		t.Errorf("Initial = %v, want Run", b.Initial())
 	}
 	b = &ui.Button{Value: "Start"}
-	checkDecode(t, b, `Button "Start"`, []decodeCase{{raw: `"Start"`, want: "Start"}, {raw: `1`, wantErr: "want a string"}})
-	checkEncode(t, b, `Button "Start"`, []encodeCase{{v: "Stop", want: `"Stop"`}, {v: 1, wantErr: "want a string"}})
+	checkDecode(t, b, `ui.Button "Start"`, []decodeCase{{raw: `"Start"`, want: "Start"}, {raw: `1`, wantErr: "want a string"}})
+	checkEncode(t, b, `ui.Button "Start"`, []encodeCase{{v: "Stop", want: `"Stop"`}, {v: 1, wantErr: "want a string"}})
 }
 
 func TestLabelValues(t *testing.T) {
 	l := &ui.Label{Props: ui.Props{Label: "Class"}, NumTopClasses: 2}
-	name := `Label "Class"`
+	name := `ui.Label "Class"`
 	checkEncode(t, l, name, []encodeCase{
 		{v: "cat", want: `{"label":"cat"}`},
 		{v: map[string]float64{"cat": 0.7, "dog": 0.2, "fox": 0.1}, want: `{"label":"cat","confidences":[{"label":"cat","confidence":0.7},{"label":"dog","confidence":0.2}]}`},
@@ -265,7 +265,7 @@ func TestLabelValues(t *testing.T) {
 
 func TestJSONValues(t *testing.T) {
 	j := &ui.JSON{Props: ui.Props{Label: "Out"}}
-	name := `JSON "Out"`
+	name := `ui.JSON "Out"`
 	checkEncode(t, j, name, []encodeCase{
 		{v: map[string]any{"a": []int{1, 2}}, want: `{"a":[1,2]}`},
 		{v: nil, want: `null`},
