@@ -316,12 +316,8 @@ func (ss *session) callAudio(ctx context.Context, run func(context.Context) erro
 			ss.handlerError(err)
 		}
 	}()
-	return run(context.WithValue(ctx, sessionKey{}, ss))
+	return run(ctx)
 }
-
-// sessionKey carries the session in an audio handler's context, for the
-// helpers (ReplyOnPause) that report events and drop queued output.
-type sessionKey struct{}
 
 func sessionFrom(ctx context.Context) *session {
 	ss, _ := ctx.Value(sessionKey{}).(*session)

@@ -10,7 +10,9 @@ import (
 
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/client"
+	"github.com/rtcstream/rtcstream/internal/streamtest"
 	"github.com/rtcstream/rtcstream/media"
+	"github.com/rtcstream/rtcstream/metrics"
 )
 
 // metricValue reads one sample from a Prometheus text exposition.
@@ -45,12 +47,16 @@ func scrape(t *testing.T, url string) string {
 func TestMetrics(t *testing.T) {
 	checkLeaks(t)
 	ctx := testContext(t, 30*time.Second)
-	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, invert,
-		&rtcstream.Options{Network: loopback, Metrics: true})
+	m, err := metrics.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := serve(t, s)
+	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, invert,
+		&rtcstream.Options{Network: loopback, Observer: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := streamtest.ServeWithMetrics(t, s, m)
 	c := dial(t, ctx, url)
 	sent := sendFrames(t, ctx, c, 320, 240, 30, 30)
 	for range 20 {
@@ -74,8 +80,6 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("video bytes %s = %v", dir, v)
 		}
 	}
-	// The same metrics beside the signalling routes.
-	scrape(t, url+"/webrtc/metrics")
 	<-sent
 	c.Close()
 	text = scrape(t, url+"/metrics")
@@ -87,6 +91,8 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// TestMetricsOffByDefault: a Stream serves no /metrics of its own; the
+// user mounts package metrics where they want it.
 func TestMetricsOffByDefault(t *testing.T) {
 	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, invert, &rtcstream.Options{Network: loopback})
 	if err != nil {
@@ -99,7 +105,7 @@ func TestMetricsOffByDefault(t *testing.T) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != 404 {
-		t.Fatalf("/metrics without Options.Metrics: %d", resp.StatusCode)
+		t.Fatalf("a Stream's own /metrics: %d, want 404", resp.StatusCode)
 	}
 }
 
@@ -111,12 +117,16 @@ func TestAudioMetrics(t *testing.T) {
 	checkLeaks(t)
 	ctx := testContext(t, 30*time.Second)
 	echo := func(f media.AudioFrame) media.AudioFrame { return f }
-	s, err := rtcstream.NewStream(rtcstream.Audio, rtcstream.SendReceive, echo,
-		&rtcstream.Options{Network: loopback, Metrics: true})
+	m, err := metrics.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := serve(t, s)
+	s, err := rtcstream.NewStream(rtcstream.Audio, rtcstream.SendReceive, echo,
+		&rtcstream.Options{Network: loopback, Observer: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := streamtest.ServeWithMetrics(t, s, m)
 	c := audioConn(t, ctx, url)
 	signal := babble(5*time.Second, client.AudioRate, 2)
 	const n = client.AudioFrameSamples

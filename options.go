@@ -4,8 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Options configure a Stream. The zero value is ready to use; every field's
@@ -81,15 +79,11 @@ type Options struct {
 	// Logger receives the Stream's logs. Default slog.Default().
 	Logger *slog.Logger
 
-	// Metrics turns on Prometheus metrics: per-stage frame timings,
-	// dropped frames by reason, sessions, bitrate and round-trip time,
-	// served at /metrics (beside the signalling routes: /webrtc/metrics on
-	// a Blocks page). Default off.
-	Metrics bool
-	// MetricsRegisterer, with Metrics, also registers them there (for
-	// example prometheus.DefaultRegisterer, to serve them with your own).
-	// Two Streams registering into one registerer conflict.
-	MetricsRegisterer prometheus.Registerer
+	// Observer is told what the sessions do, for metrics: per-stage frame
+	// timings, dropped frames and audio, sessions, the waiting line,
+	// handler errors and round-trip times. metrics.New makes one that
+	// serves them to Prometheus. Default: none.
+	Observer Observer
 }
 
 // RTCConfiguration is the part of the WebRTC configuration users set, as in

@@ -28,7 +28,6 @@ type Stream struct {
 	api      *webrtc.API    // shared by sessions without bandwidth adaptation
 	net      peer.NetConfig // for sessions that make their own API
 	mux      *http.ServeMux
-	metrics  *metrics // nil unless Options.Metrics
 
 	// ids maps page component ids to the handler's parameters and
 	// results; set when the stream is mounted on a Blocks page.
@@ -43,6 +42,7 @@ type Stream struct {
 	byToken  map[string]*session
 	byID     map[string]*session
 	queue    []*ticket // the waiting line, in order (queue.go)
+	reported int       // the waiting count last told to the Observer
 	closed   bool
 	sessions sync.WaitGroup
 }
@@ -131,13 +131,6 @@ func newStream(modality Modality, mode Mode, b *binding, o Options) (s *Stream, 
 		byID:     map[string]*session{},
 		mux:      http.NewServeMux(),
 	}
-	if o.Metrics {
-		if s.metrics, err = newMetrics(s, o.MetricsRegisterer); err != nil {
-			cancel()
-			return nil, fmt.Errorf("rtcstream: metrics: %w", err)
-		}
-		s.mux.Handle("GET /metrics", s.metrics.handler())
-	}
 	s.mountSignalling(s.mux, "/webrtc")
 	s.mux.Handle("GET /assets/", http.StripPrefix("/assets/", assetHandler()))
 	s.mux.HandleFunc("GET /{$}", s.handlePage)
@@ -151,9 +144,6 @@ func (s *Stream) mountSignalling(mux *http.ServeMux, prefix string) {
 	mux.HandleFunc("POST "+prefix+"/stop", s.handleStop)
 	mux.HandleFunc("POST "+prefix+"/queue", s.handleQueue)
 	mux.HandleFunc("GET "+prefix+"/config", s.handleConfig)
-	if s.metrics != nil {
-		mux.Handle("GET "+prefix+"/metrics", s.metrics.handler())
-	}
 	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) { s.handleUnknownRoute(w, r, prefix) })
 }
 
@@ -180,6 +170,10 @@ func (s *Stream) ActiveSessions() int {
 func (s *Stream) Waiting() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.waitingLocked()
+}
+
+func (s *Stream) waitingLocked() int {
 	n := 0
 	for _, t := range s.queue {
 		if !t.ready {
@@ -215,6 +209,7 @@ func (s *Stream) Close() error {
 		all = append(all, ss)
 	}
 	s.queue = nil
+	s.reportWaiting()
 	s.mu.Unlock()
 	// Each session tells its page why it ends; they do so side by side.
 	var ending sync.WaitGroup

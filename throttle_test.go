@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/client"
 	"github.com/rtcstream/rtcstream/internal/netns"
+	"github.com/rtcstream/rtcstream/metrics"
 )
 
 // throttle limits the loopback interface of the test's own network
@@ -137,12 +139,19 @@ func grainServer(t *testing.T, ctx context.Context, content int, fixed bool) (ur
 		}
 		return yc
 	}
-	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, noise,
-		&rtcstream.Options{Network: loopback, Metrics: true, FixedBitrate: fixed})
+	m, err := metrics.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(s)
+	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, noise,
+		&rtcstream.Options{Network: loopback, Observer: m, FixedBitrate: fixed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", s)
+	mux.Handle("GET /metrics", m)
+	srv := httptest.NewServer(mux)
 	c, err = client.Dial(ctx, srv.URL, &client.Options{Loopback: true, Bitrate: 100_000})
 	if err != nil {
 		s.Close()

@@ -46,6 +46,7 @@ import (
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/internal/browsertest"
 	"github.com/rtcstream/rtcstream/internal/streamtest"
+	"github.com/rtcstream/rtcstream/metrics"
 )
 
 const (
@@ -383,13 +384,17 @@ func TestBrowserAgreesWithBench(t *testing.T) {
 	checkLeaks(t)
 	ctx := testContext(t, 2*time.Minute)
 
-	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive,
-		func(img image.Image) image.Image { return img },
-		&rtcstream.Options{Network: loopback, Metrics: true})
+	m, err := metrics.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := streamtest.Serve(t, s)
+	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive,
+		func(img image.Image) image.Image { return img },
+		&rtcstream.Options{Network: loopback, Observer: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := streamtest.ServeWithMetrics(t, s, m)
 
 	// The browser, streaming, with the recorder running.
 	bctx := browsertest.New(t, browsertest.Options{FakeVideo: writeCounterClip(t), Timeout: crossBrowserLife})

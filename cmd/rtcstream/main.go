@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/rtcstream/rtcstream"
+	"github.com/rtcstream/rtcstream/metrics"
 )
 
 func main() {
@@ -63,7 +64,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", ":7860", "address to serve on")
 	list := fs.Bool("list", false, "list the demos and exit")
 	stats := fs.Bool("stats", false, "overlay the page's stream with what the browser measures (getStats)")
-	metrics := fs.Bool("metrics", false, "serve Prometheus metrics at /metrics (/webrtc/metrics on pages with components)")
+	withMetrics := fs.Bool("metrics", false, "serve Prometheus metrics at /metrics")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,9 +94,16 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	}
 	// Loopback candidates let a browser on the same machine connect even
 	// with no other network up.
-	page, closeDemo, err := d.build(rtcstream.Options{
-		Network: rtcstream.Network{IncludeLoopback: true}, ShowStats: *stats, Metrics: *metrics,
-	})
+	opts := rtcstream.Options{Network: rtcstream.Network{IncludeLoopback: true}, ShowStats: *stats}
+	var m *metrics.Metrics
+	if *withMetrics {
+		var err error
+		if m, err = metrics.New(nil); err != nil {
+			return err
+		}
+		opts.Observer = m
+	}
+	page, closeDemo, err := d.build(opts)
 	if err != nil {
 		return err
 	}
@@ -105,7 +113,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: page, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: withMetricsRoute(page, m), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -119,6 +127,17 @@ func demo(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// withMetricsRoute serves m at /metrics beside page, when m is not nil.
+func withMetricsRoute(page http.Handler, m *metrics.Metrics) http.Handler {
+	if m == nil {
+		return page
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", page)
+	mux.Handle("GET /metrics", m)
+	return mux
 }
 
 // pageURL is the URL to open for a listener's address.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rtcstream/rtcstream"
+	"github.com/rtcstream/rtcstream/metrics"
 )
 
 func TestDemoList(t *testing.T) {
@@ -56,31 +57,31 @@ func TestDemosServeTheirPage(t *testing.T) {
 	}
 }
 
-// demo -stats -metrics: every demo's page asks for the stats overlay and
-// serves Prometheus metrics, at /metrics or, on a page of components, at
-// /webrtc/metrics.
+// demo -stats -metrics: every demo's page asks for the stats overlay, its
+// streams report to the metrics, and they are served at /metrics.
 func TestDemosStatsAndMetrics(t *testing.T) {
 	for _, d := range demos {
 		t.Run(d.name, func(t *testing.T) {
-			page, closeDemo, err := d.build(rtcstream.Options{ShowStats: true, Metrics: true})
+			m, err := metrics.New(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, closeDemo, err := d.build(rtcstream.Options{ShowStats: true, Observer: m})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer closeDemo()
+			h := withMetricsRoute(page, m)
 			get := func(path string) *httptest.ResponseRecorder {
 				rec := httptest.NewRecorder()
-				page.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+				h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
 				return rec
 			}
 			if body := get("/").Body.String(); !strings.Contains(body, "show-stats") {
 				t.Errorf("the page does not ask for the stats overlay:\n%s", body)
 			}
-			m := get("/metrics")
-			if m.Code != 200 {
-				m = get("/webrtc/metrics")
-			}
-			if m.Code != 200 || !strings.Contains(m.Body.String(), "rtcstream_sessions_active") {
-				t.Errorf("no metrics at /metrics or /webrtc/metrics: %d\n%s", m.Code, m.Body.String())
+			if r := get("/metrics"); r.Code != 200 || !strings.Contains(r.Body.String(), "rtcstream_sessions_active") {
+				t.Errorf("no metrics at /metrics: %d\n%s", r.Code, r.Body.String())
 			}
 		})
 	}

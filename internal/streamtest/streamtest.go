@@ -6,6 +6,7 @@ package streamtest
 import (
 	"context"
 	"image"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -23,6 +24,21 @@ var Loopback = rtcstream.Network{Interfaces: []string{"lo"}, IncludeLoopback: tr
 func Serve(t testing.TB, s *rtcstream.Stream) string {
 	t.Helper()
 	srv := httptest.NewServer(s)
+	t.Cleanup(func() {
+		s.Close()
+		srv.Close()
+	})
+	return srv.URL
+}
+
+// ServeWithMetrics starts s on a loopback HTTP server with m at /metrics,
+// and cleans both up.
+func ServeWithMetrics(t testing.TB, s *rtcstream.Stream, m http.Handler) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("/", s)
+	mux.Handle("GET /metrics", m)
+	srv := httptest.NewServer(mux)
 	t.Cleanup(func() {
 		s.Close()
 		srv.Close()

@@ -1,0 +1,155 @@
+package rtcstream
+
+import (
+	"time"
+
+	"github.com/rtcstream/rtcstream/internal/pipeline"
+)
+
+// Observer is told what a Stream's sessions do, for metrics: package
+// metrics turns it into Prometheus metrics, and any other sink can
+// implement it. One Observer may serve several Streams. Its methods are
+// called on the frame and audio paths of every session: they must be
+// cheap, must not block, and must be safe for concurrent use.
+type Observer interface {
+	// FrameStage reports the time one video frame spent in one stage.
+	FrameStage(s Stage, d time.Duration)
+	// FrameDropped reports a video frame thrown away.
+	FrameDropped(reason FrameDrop)
+	// VideoBytes counts encoded video received (in) and sent (out).
+	VideoBytes(in bool, n int)
+	// AudioQueued reports, at each 20 ms audio packet sent, the audio
+	// left waiting behind it: the delay the output queue adds.
+	AudioQueued(d time.Duration)
+	// AudioDropped reports queued audio dropped before it was sent.
+	AudioDropped(reason AudioDrop, d time.Duration)
+	// SessionStarted and SessionEnded bracket a session that held
+	// resources; reason is why it ended, in words.
+	SessionStarted()
+	SessionEnded(reason string)
+	// LineChanged reports clients joining (delta > 0) or leaving
+	// (delta < 0) a waiting line.
+	LineChanged(delta int)
+	// HandlerFailed reports a handler call that returned an error or
+	// panicked.
+	HandlerFailed()
+	// RTT reports a session's round-trip time, sampled every 2 s.
+	RTT(d time.Duration)
+}
+
+// Stage is a step of a video frame's path through the server.
+type Stage int
+
+const (
+	// StageAssemble runs from a frame's first packet arriving to its last
+	// (network spread, and retransmission when a packet was lost).
+	StageAssemble Stage = iota
+	// StageDecode decodes the frame.
+	StageDecode
+	// StageWait is the time a decoded frame waits for the handler in the
+	// latest-frame slot.
+	StageWait
+	// StageHandler runs the handler.
+	StageHandler
+	// StageEncode encodes the handler's frame.
+	StageEncode
+	// StageSend packetizes a frame and writes its packets.
+	StageSend
+	// StageTotal runs from a frame's first packet in to its last packet
+	// out: the server's share of the latency.
+	StageTotal
+	numStages
+)
+
+// Stages lists every Stage, in the frame's order.
+func Stages() []Stage {
+	all := make([]Stage, numStages)
+	for i := range all {
+		all[i] = Stage(i)
+	}
+	return all
+}
+
+func (s Stage) String() string { return pipeline.Stage(s).String() }
+
+// FrameDrop is why a video frame was thrown away.
+type FrameDrop int
+
+const (
+	// DropStale: a newer frame replaced it before the handler was free
+	// (the handler is slower than the camera).
+	DropStale FrameDrop = iota
+	// DropLost: a packet of it stayed missing.
+	DropLost
+	// DropWaitingForKeyFrame: an earlier loss broke its references.
+	DropWaitingForKeyFrame
+	// DropDecodeError: the decoder refused it.
+	DropDecodeError
+	// DropEncoder: the encoder's rate control skipped it.
+	DropEncoder
+	numFrameDrops
+)
+
+// FrameDrops lists every FrameDrop.
+func FrameDrops() []FrameDrop {
+	all := make([]FrameDrop, numFrameDrops)
+	for i := range all {
+		all[i] = FrameDrop(i)
+	}
+	return all
+}
+
+func (d FrameDrop) String() string { return pipeline.Drop(d).String() }
+
+// AudioDrop is why queued audio was dropped before it was sent.
+type AudioDrop int
+
+const (
+	// AudioDropLatency: live audio stood in the output queue, and was
+	// dropped to keep the delay bounded.
+	AudioDropLatency AudioDrop = iota
+	// AudioDropFlush: Session.FlushAudio dropped it (barge-in).
+	AudioDropFlush
+	numAudioDrops
+)
+
+// AudioDrops lists every AudioDrop.
+func AudioDrops() []AudioDrop {
+	return []AudioDrop{AudioDropLatency, AudioDropFlush}
+}
+
+func (d AudioDrop) String() string { return pipeline.AudioDrop(d).String() }
+
+// The public enums are the pipeline's, in the same order.
+var (
+	_ [0]struct{} = [numStages - Stage(pipeline.NumStages)]struct{}{}
+	_ [0]struct{} = [numFrameDrops - FrameDrop(pipeline.NumDrops)]struct{}{}
+	_ [0]struct{} = [numAudioDrops - AudioDrop(pipeline.NumAudioDrops)]struct{}{}
+)
+
+// pathObserver tells an Observer what the frame and audio paths report.
+type pathObserver struct{ o Observer }
+
+func (p pathObserver) Stage(s pipeline.Stage, d time.Duration) { p.o.FrameStage(Stage(s), d) }
+func (p pathObserver) Drop(d pipeline.Drop)                    { p.o.FrameDropped(FrameDrop(d)) }
+func (p pathObserver) Bytes(in bool, n int)                    { p.o.VideoBytes(in, n) }
+func (p pathObserver) AudioQueued(d time.Duration)             { p.o.AudioQueued(d) }
+func (p pathObserver) AudioDropped(r pipeline.AudioDrop, d time.Duration) {
+	p.o.AudioDropped(AudioDrop(r), d)
+}
+
+// observer returns the frame path's observer, or nil.
+func (s *Stream) observer() pipeline.Observer {
+	if s.opts.Observer == nil {
+		return nil
+	}
+	return pathObserver{s.opts.Observer}
+}
+
+// audioObserver returns the audio output's observer, or nil.
+func (s *Stream) audioObserver() pipeline.AudioObserver {
+	if s.opts.Observer == nil {
+		return nil
+	}
+	return pathObserver{s.opts.Observer}
+}
