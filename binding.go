@@ -102,8 +102,8 @@ func bind(mode Mode, fn any, self ui.Component, inputs, outputs []ui.Component) 
 		inputs = []ui.Component{nil} // the frame
 	}
 	if got, want := t.NumIn()-in, len(inputs); got != want {
-		return nil, fmt.Errorf("%w: the handler %s takes %d parameters (after any context.Context) but the stream has %d inputs (%s)",
-			ErrBadHandler, t, got, want, describeAll(inputs))
+		return nil, fmt.Errorf("%w: the handler %s takes %s (after any context.Context) but the stream has %s (%s); give it one parameter per input, in order",
+			ErrBadHandler, t, count(got, "parameter"), count(want, "input"), describeAll(inputs))
 	}
 	frames := 0
 	for i, c := range inputs {
@@ -348,4 +348,12 @@ func (b *binding) videoHandler(iv *inputValues, sink outputSink) pipeline.VideoH
 		}
 		return img, nil
 	}
+}
+
+// count says n things, with the plural when n is not 1: "1 input", "2 inputs".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -32,14 +32,14 @@ func brighten(img image.Image, level float64) (image.Image, string) {
 // holding the stream and a slider, and a textbox for an additional output.
 func seedPage(t *testing.T, fn any, ev func(video *rtcstream.WebRTC, conf *ui.Slider, text *ui.Textbox) rtcstream.StreamEvent) (*ui.Blocks, *rtcstream.WebRTC, *ui.Slider, *ui.Textbox) {
 	t.Helper()
-	demo := ui.NewBlocks(ui.BlocksOptions{CSS: ".my-group {max-width: 600px !important;}"})
+	demo := ui.NewBlocks(&ui.BlocksOptions{CSS: ".my-group {max-width: 600px !important;}"})
 	demo.Add(&ui.HTML{Value: "<h1 style='text-align: center'>Level Stream</h1>"})
 	var video *rtcstream.WebRTC
 	var conf *ui.Slider
 	text := &ui.Textbox{Props: ui.Props{Label: "Level"}}
 	demo.Column(ui.Props{ElemClasses: []string{"my-column"}}, func(col *ui.Layout) {
 		col.Group(ui.Props{ElemClasses: []string{"my-group"}}, func(g *ui.Layout) {
-			video = rtcstream.NewWebRTC(rtcstream.WebRTCOptions{
+			video = rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{
 				Props:   ui.Props{Label: "Stream"},
 				Options: rtcstream.Options{Network: loopback},
 			})
@@ -139,12 +139,12 @@ func TestBlocksHandlerMismatchIsAStartUpError(t *testing.T) {
 		want string
 	}{
 		{"string for a slider", func(img image.Image, conf string) image.Image { return img }, "parameter 2"},
-		{"missing parameter", func(img image.Image) image.Image { return img }, "takes 1 parameters"},
+		{"missing parameter", func(img image.Image) image.Image { return img }, "takes 1 parameter (after any context.Context) but the stream has 2 inputs"},
 		{"frame as int", func(img int, conf float64) image.Image { return nil }, "parameter 1"},
 		{"no video result", func(img image.Image, conf float64) string { return "" }, "result 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			video := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{})
+			video := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{})
 			err := video.Stream(tc.fn, rtcstream.StreamEvent{
 				Inputs: []ui.Component{video, conf}, Outputs: []ui.Component{video},
 			})
@@ -154,14 +154,14 @@ func TestBlocksHandlerMismatchIsAStartUpError(t *testing.T) {
 		})
 	}
 	// Another stream component is no input of this one.
-	other := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{})
-	if err := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{}).Stream(invert, rtcstream.StreamEvent{
+	other := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{})
+	if err := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{}).Stream(invert, rtcstream.StreamEvent{
 		Inputs: []ui.Component{other}, Outputs: []ui.Component{other},
 	}); !errors.Is(err, rtcstream.ErrBadHandler) {
 		t.Fatalf("another component's stream as input: %v", err)
 	}
 	// A slider's float64 feeds an int parameter.
-	ok := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{})
+	ok := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{})
 	if err := ok.Stream(func(img image.Image, conf int) image.Image { return img }, rtcstream.StreamEvent{
 		Inputs: []ui.Component{ok, conf}, Outputs: []ui.Component{ok},
 	}); err != nil {
@@ -172,8 +172,8 @@ func TestBlocksHandlerMismatchIsAStartUpError(t *testing.T) {
 func TestBlocksTimeLimitNotOverwritten(t *testing.T) {
 	checkLeaks(t)
 	ctx := testContext(t, 30*time.Second)
-	video := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{Options: rtcstream.Options{Network: loopback, TimeLimit: time.Second}})
-	demo := ui.NewBlocks(ui.BlocksOptions{})
+	video := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{Options: rtcstream.Options{Network: loopback, TimeLimit: time.Second}})
+	demo := ui.NewBlocks(&ui.BlocksOptions{})
 	demo.Add(video)
 	// A Stream call without a time limit keeps the component's.
 	if err := video.Stream(invert, rtcstream.StreamEvent{Inputs: []ui.Component{video}, Outputs: []ui.Component{video}}); err != nil {
@@ -201,10 +201,10 @@ func TestBlocksTimeLimitNotOverwritten(t *testing.T) {
 func TestBlocksReceiveLiveInput(t *testing.T) {
 	checkLeaks(t)
 	ctx := testContext(t, 30*time.Second)
-	video := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{Mode: rtcstream.Receive, Options: rtcstream.Options{Network: loopback}})
+	video := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{Mode: rtcstream.Receive, Options: rtcstream.Options{Network: loopback}})
 	level := &ui.Slider{Props: ui.Props{Label: "Level"}, Maximum: 1, Step: 0.1, Value: 0.1}
 	start := &ui.Button{Value: "Generate"}
-	demo := ui.NewBlocks(ui.BlocksOptions{})
+	demo := ui.NewBlocks(&ui.BlocksOptions{})
 	demo.Add(video, level, start)
 	gen := func(ctx context.Context, level rtcstream.Live[float64]) iter.Seq[*image.YCbCr] {
 		return func(yield func(*image.YCbCr) bool) {

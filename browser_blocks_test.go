@@ -616,10 +616,10 @@ func bbWaitInLine(t *testing.T, p bbPage, s *rtcstream.Stream, button string) {
 // second starts by itself and shows processed video.
 func TestBrowserQueueWaitsAndStarts(t *testing.T) {
 	checkLeaks(t)
-	video := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{
+	video := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{
 		Props: ui.Props{Label: "One at a time"}, Options: rtcstream.Options{Network: loopback},
 	})
-	demo := ui.NewBlocks(ui.BlocksOptions{Title: "Queue"})
+	demo := ui.NewBlocks(&ui.BlocksOptions{Title: "Queue"})
 	demo.Add(video)
 	if err := video.Stream(invert, rtcstream.StreamEvent{
 		Inputs: []ui.Component{video}, Outputs: []ui.Component{video}, ConcurrencyLimit: 1,
@@ -800,11 +800,11 @@ type bbParams struct {
 func bbBuildParams(t *testing.T) *bbParams {
 	t.Helper()
 	pp := &bbParams{}
-	demo := ui.NewBlocks(ui.BlocksOptions{Title: "WebRTC parameters"})
+	demo := ui.NewBlocks(&ui.BlocksOptions{Title: "WebRTC parameters"})
 	var all []*rtcstream.WebRTC
 	newWebRTC := func(o rtcstream.WebRTCOptions) *rtcstream.WebRTC {
 		o.Options.Network = loopback
-		w := rtcstream.NewWebRTC(o)
+		w := rtcstream.NewWebRTC(&o)
 		all = append(all, w)
 		return w
 	}
@@ -950,7 +950,7 @@ func TestBrowserWebRTCParameters(t *testing.T) {
 	// Parameters checked without a browser.
 	t.Run("modality", func(t *testing.T) {
 		for _, mode := range []rtcstream.Mode{rtcstream.SendReceive, rtcstream.Receive, rtcstream.Send} {
-			w := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{Modality: rtcstream.Audio, Mode: mode})
+			w := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{Modality: rtcstream.Audio, Mode: mode})
 			var fn any = invert
 			ev := rtcstream.StreamEvent{Inputs: []ui.Component{w}, Outputs: []ui.Component{w}}
 			switch mode {
@@ -971,7 +971,7 @@ func TestBrowserWebRTCParameters(t *testing.T) {
 			}
 		}
 		// An audio handler is taken.
-		a := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{Modality: rtcstream.Audio})
+		a := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{Modality: rtcstream.Audio})
 		if err := a.Stream(func(f media.AudioFrame) media.AudioFrame { return f }, rtcstream.StreamEvent{
 			Inputs: []ui.Component{a}, Outputs: []ui.Component{a},
 		}); err != nil {
@@ -979,7 +979,7 @@ func TestBrowserWebRTCParameters(t *testing.T) {
 		} else {
 			a.Close()
 		}
-		w := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{})
+		w := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{})
 		if err := w.Stream(invert, rtcstream.StreamEvent{Inputs: []ui.Component{w}, Outputs: []ui.Component{w}}); err != nil {
 			t.Fatal(err)
 		}
@@ -1008,11 +1008,11 @@ func TestBrowserWebRTCParameters(t *testing.T) {
 			{"Every alone", ui.Props{Label: "Valued", Every: time.Second}, "Every is set but ValueFunc is not"},
 			{"Inputs alone", ui.Props{Label: "Valued", Inputs: []ui.Component{slider}}, "Inputs is set but ValueFunc is not"},
 		} {
-			w := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{Props: tc.props})
+			w := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{Props: tc.props})
 			if err := w.Stream(invert, rtcstream.StreamEvent{Inputs: []ui.Component{w}, Outputs: []ui.Component{w}}); err != nil {
 				t.Fatal(err)
 			}
-			demo := ui.NewBlocks(ui.BlocksOptions{})
+			demo := ui.NewBlocks(&ui.BlocksOptions{})
 			demo.Add(w, slider)
 			err := demo.Build()
 			t.Logf("%s: Build: %v", tc.name, err)

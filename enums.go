@@ -6,9 +6,9 @@ import "fmt"
 type Modality int
 
 const (
-	ModalityUnknown Modality = iota
-	Video                    // camera video, VP8 on the wire
-	Audio                    // microphone audio, Opus on the wire
+	modalityUnset Modality = iota // the zero value: the default, where one is allowed
+	Video                         // camera video, VP8 on the wire
+	Audio                         // microphone audio, Opus on the wire
 	// AudioVideo: camera and microphone on one connection, one handler
 	// seeing both (an AudioVideoHandler).
 	AudioVideo
@@ -30,7 +30,7 @@ func (m Modality) String() string {
 type Mode int
 
 const (
-	ModeUnknown Mode = iota
+	modeUnset Mode = iota // the zero value: the default, where one is allowed
 	// SendReceive: the browser sends its camera or microphone, the handler
 	// transforms each frame, and the result streams back.
 	SendReceive

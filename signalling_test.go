@@ -188,7 +188,7 @@ func TestNewStreamRejectsBadHandlers(t *testing.T) {
 		!strings.Contains(err.Error(), "func(image.Image) image.Image") {
 		t.Errorf("audio with a video handler: %v", err)
 	}
-	if _, err := rtcstream.NewStream(rtcstream.ModalityUnknown, rtcstream.SendReceive, invert, nil); !errors.Is(err, rtcstream.ErrUnsupported) {
+	if _, err := rtcstream.NewStream(rtcstream.Modality(0), rtcstream.SendReceive, invert, nil); !errors.Is(err, rtcstream.ErrUnsupported) {
 		t.Errorf("unknown modality: %v", err)
 	}
 }

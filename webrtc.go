@@ -15,7 +15,7 @@ import (
 // counterpart of gradio_webrtc's WebRTC: place it with Layout.Add, give it
 // a handler with Stream, and serve the Blocks.
 //
-//	image := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{Props: ui.Props{Label: "Stream"}})
+//	image := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{Props: ui.Props{Label: "Stream"}})
 //	conf := &ui.Slider{Props: ui.Props{Label: "Confidence Threshold"}, Maximum: 1, Step: 0.05, Value: 0.3}
 //	g.Add(image, conf)
 //	err := image.Stream(detection, rtcstream.StreamEvent{
@@ -76,13 +76,18 @@ type StreamEvent struct {
 	Trigger ui.Component
 }
 
-// NewWebRTC returns a WebRTC component. Give it a handler with Stream
-// before the page is served.
-func NewWebRTC(opts WebRTCOptions) *WebRTC {
-	if opts.Modality == ModalityUnknown {
+// NewWebRTC returns a WebRTC component; nil options mean a send-receive
+// video stream with the defaults. Give it a handler with Stream before the
+// page is served.
+func NewWebRTC(o *WebRTCOptions) *WebRTC {
+	var opts WebRTCOptions
+	if o != nil {
+		opts = *o
+	}
+	if opts.Modality == modalityUnset {
 		opts.Modality = Video
 	}
-	if opts.Mode == ModeUnknown {
+	if opts.Mode == modeUnset {
 		opts.Mode = SendReceive
 	}
 	return &WebRTC{opts: opts}

@@ -69,9 +69,14 @@ type Blocks struct {
 	served   atomic.Pointer[page] // page, once built without error
 }
 
-// NewBlocks returns an empty page with the options opts.
-func NewBlocks(opts BlocksOptions) *Blocks {
-	b := &Blocks{opts: opts, logger: opts.Logger}
+// NewBlocks returns an empty page with the options opts; nil means the
+// defaults.
+func NewBlocks(opts *BlocksOptions) *Blocks {
+	var o BlocksOptions
+	if opts != nil {
+		o = *opts
+	}
+	b := &Blocks{opts: o, logger: o.Logger}
 	if b.logger == nil {
 		b.logger = slog.Default()
 	}

@@ -159,7 +159,7 @@ func TestBrowserValueFuncEvery(t *testing.T) {
 	var n atomic.Int64
 	clock := &ui.Textbox{Props: ui.Props{Key: "clock", Every: 50 * time.Millisecond,
 		ValueFunc: func() string { return fmt.Sprintf("tick %d", n.Add(1)) }}}
-	b := ui.NewBlocks(ui.BlocksOptions{})
+	b := ui.NewBlocks(&ui.BlocksOptions{})
 	b.Add(clock)
 	ctx := openPage(t, b, browsertest.Options{})
 	waitJS(t, ctx, `(() => { const v = document.querySelector("#clock-input").value; return v.startsWith("tick ") && Number(v.slice(5)) >= 4; })()`, 10*time.Second)
@@ -188,7 +188,7 @@ func TestBrowserValueFuncInputs(t *testing.T) {
 			}
 			return fmt.Sprintf("speed=%d fast=%v", s, f), nil
 		}}}
-	b := ui.NewBlocks(ui.BlocksOptions{Logger: quietLogger})
+	b := ui.NewBlocks(&ui.BlocksOptions{Logger: quietLogger})
 	b.Add(speed, fast, summary)
 	ctx := openPage(t, b, browsertest.Options{})
 	waitJS(t, ctx, `document.querySelector("#summary-input").value === "speed=2 fast=false"`, 5*time.Second)
@@ -225,7 +225,7 @@ func TestBrowserButtonClickReachesGo(t *testing.T) {
 	})
 	bad := &ui.Button{Props: ui.Props{Key: "bad"}, Value: "Bad"}
 	bad.OnClick(func(context.Context) error { return errors.New("not today") })
-	b := ui.NewBlocks(ui.BlocksOptions{Logger: quietLogger})
+	b := ui.NewBlocks(&ui.BlocksOptions{Logger: quietLogger})
 	b.Add(btn, bad, &ui.HTML{Value: `<rtc-stream id="triggered" trigger="go"></rtc-stream><rtc-stream id="other" trigger="bad"></rtc-stream>`})
 	ctx := openPage(t, b, browsertest.Options{})
 	// Listen in the page: the DOM event, the runtime's listener, and a
@@ -266,7 +266,7 @@ func TestBrowserOutputMessages(t *testing.T) {
 	data := &ui.JSON{Props: ui.Props{Key: "data"}}
 	chat := &ui.Chatbot{Props: ui.Props{Key: "chat"}}
 	md := &ui.Markdown{Props: ui.Props{Key: "md"}}
-	b := ui.NewBlocks(ui.BlocksOptions{})
+	b := ui.NewBlocks(&ui.BlocksOptions{})
 	b.Add(&ui.HTML{Value: `<rtc-stream id="fake"></rtc-stream>`}, text, label, data, chat, md)
 	ctx := openPage(t, b, browsertest.Options{})
 
@@ -315,7 +315,7 @@ func TestBrowserOutputMessages(t *testing.T) {
 func TestBrowserStreamInputMessages(t *testing.T) {
 	conf := &ui.Slider{Props: ui.Props{Key: "conf"}, Maximum: 1, Step: 0.01, Value: 0.3}
 	flag := &ui.Checkbox{Props: ui.Props{Key: "flag"}}
-	b := ui.NewBlocks(ui.BlocksOptions{})
+	b := ui.NewBlocks(&ui.BlocksOptions{})
 	b.Add(&ui.HTML{Value: `<rtc-stream id="s" inputs="conf flag"></rtc-stream>`}, conf, flag)
 	ctx := openPage(t, b, browsertest.Options{})
 	// Record what the runtime sends; the first send fails, as while the data
@@ -422,7 +422,7 @@ func TestBrowserRealRTCStream(t *testing.T) {
 	out := &ui.Textbox{Props: ui.Props{Key: "out"}}
 	start := &ui.Button{Props: ui.Props{Key: "start"}, Value: "Start"}
 	stream := &fakeStream{Props: ui.Props{Label: "Stream", Key: "cam"}, inputs: []ui.Component{conf}, outputs: []ui.Component{out}, trigger: start}
-	b := ui.NewBlocks(ui.BlocksOptions{})
+	b := ui.NewBlocks(&ui.BlocksOptions{})
 	b.Add(stream, conf, out, start)
 	ctx := openPage(t, b, browsertest.Options{})
 	waitJS(t, ctx, `customElements.get("rtc-stream") !== undefined && document.querySelector("rtc-stream button.start-stop") !== null`, 10*time.Second)
@@ -451,7 +451,7 @@ func TestBrowserRealRTCStream(t *testing.T) {
 }
 
 func TestBrowserLayout(t *testing.T) {
-	b := ui.NewBlocks(ui.BlocksOptions{FillWidth: true})
+	b := ui.NewBlocks(&ui.BlocksOptions{FillWidth: true})
 	b.Row(ui.Props{Key: "row"}, func(r *ui.Layout) {
 		r.Add(
 			&ui.Textbox{Props: ui.Props{Key: "wide", Scale: 2}},

@@ -14,7 +14,7 @@ import (
 
 // buildErr builds a page holding cs and returns the error.
 func buildErr(cs ...ui.Component) error {
-	b := ui.NewBlocks(ui.BlocksOptions{})
+	b := ui.NewBlocks(&ui.BlocksOptions{})
 	b.Add(cs...)
 	return b.Build()
 }
@@ -175,14 +175,14 @@ func (valueComponent) Render(*ui.Renderer, string) error { return nil }
 
 func TestPlacedTwice(t *testing.T) {
 	tb := &ui.Textbox{Props: ui.Props{Label: "Twice"}}
-	b := ui.NewBlocks(ui.BlocksOptions{})
+	b := ui.NewBlocks(&ui.BlocksOptions{})
 	b.Add(tb)
 	b.Row(ui.Props{}, func(r *ui.Layout) { r.Add(tb) })
 	wantBuildErr(t, b.Build(), `ui.Textbox "Twice"`, "placed twice")
 }
 
 func TestBuildIsOnceAndFreezes(t *testing.T) {
-	b := ui.NewBlocks(ui.BlocksOptions{})
+	b := ui.NewBlocks(&ui.BlocksOptions{})
 	b.Add(&ui.Slider{Maximum: 1, Value: 5})
 	err1 := b.Build()
 	if err1 == nil || b.Build() != err1 {
@@ -272,7 +272,7 @@ func TestMountersAndLinkers(t *testing.T) {
 	text := &ui.Textbox{Props: ui.Props{Key: "text"}}
 	first := &fakeStream{Props: ui.Props{Label: "Cam"}, inputs: []ui.Component{conf}, outputs: []ui.Component{text}}
 	second := &fakeStream{Props: ui.Props{Key: "cam2"}}
-	b := ui.NewBlocks(ui.BlocksOptions{})
+	b := ui.NewBlocks(&ui.BlocksOptions{})
 	b.Add(first, conf, text, second)
 	page := pageHTML(t, b)
 
@@ -330,7 +330,7 @@ func TestLinkErrors(t *testing.T) {
 }
 
 func TestMountPanicIsABuildError(t *testing.T) {
-	b := ui.NewBlocks(ui.BlocksOptions{})
+	b := ui.NewBlocks(&ui.BlocksOptions{})
 	b.Add(&badMounter{})
 	wantBuildErr(t, b.Build(), `Mount("/webrtc")`, "panic")
 }
@@ -351,7 +351,7 @@ func TestInteractivityInference(t *testing.T) {
 	forced := &ui.Textbox{Props: ui.Props{Key: "forced", Interactive: ui.Interactive, ValueFunc: func() string { return "" }, Every: time.Second}}
 	label := &ui.Label{Props: ui.Props{Key: "label"}}
 	labelOn := &ui.Label{Props: ui.Props{Key: "label-on", Interactive: ui.Interactive}}
-	b := ui.NewBlocks(ui.BlocksOptions{})
+	b := ui.NewBlocks(&ui.BlocksOptions{})
 	b.Add(src, computed, loaded, ticking, forced, label, labelOn)
 	page := pageHTML(t, b)
 	for id, static := range map[string]bool{

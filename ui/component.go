@@ -8,7 +8,7 @@
 //
 // A page is a Blocks; containers take a func, as Python's `with` does:
 //
-//	demo := ui.NewBlocks(ui.BlocksOptions{CSS: css, Title: "Webcam"})
+//	demo := ui.NewBlocks(&ui.BlocksOptions{CSS: css, Title: "Webcam"})
 //	demo.Add(&ui.HTML{Value: "<h1>Webcam</h1>"})
 //	demo.Column(ui.Props{ElemClasses: []string{"my-column"}}, func(col *ui.Layout) {
 //		col.Group(ui.Props{}, func(g *ui.Layout) {

@@ -17,7 +17,7 @@ func Example() {
 	css := `.my-group {max-width: 600px !important; max-height: 600 !important;}
 .my-column {display: flex !important; justify-content: center !important; align-items: center !important};`
 
-	demo := ui.NewBlocks(ui.BlocksOptions{CSS: css, Title: "YOLOv10 Webcam Stream"})
+	demo := ui.NewBlocks(&ui.BlocksOptions{CSS: css, Title: "YOLOv10 Webcam Stream"})
 	demo.Add(&ui.HTML{Value: `<h1 style='text-align: center'>YOLOv10 Webcam Stream (Powered by WebRTC ⚡️)</h1>`})
 	demo.Add(&ui.HTML{Value: `<h3 style='text-align: center'><a href='https://arxiv.org/abs/2405.14458' target='_blank'>arXiv</a></h3>`})
 	var conf *ui.Slider
@@ -69,7 +69,7 @@ func ExampleProps_valueFunc() {
 			return s
 		},
 	}}
-	demo := ui.NewBlocks(ui.BlocksOptions{})
+	demo := ui.NewBlocks(&ui.BlocksOptions{})
 	demo.Add(speed, loud, summary)
 
 	// What the page's runtime sends when the slider moves to 7.
@@ -94,7 +94,7 @@ func ExampleButton_OnClick() {
 		fmt.Println("clicked")
 		return nil
 	})
-	demo := ui.NewBlocks(ui.BlocksOptions{})
+	demo := ui.NewBlocks(&ui.BlocksOptions{})
 	demo.Add(start)
 	id, _ := demo.ID(start) // what an <rtc-stream trigger="..."> names
 

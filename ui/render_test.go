@@ -117,7 +117,7 @@ func TestSeedLayoutRenders(t *testing.T) {
 }
 
 func TestPageOptions(t *testing.T) {
-	b := ui.NewBlocks(ui.BlocksOptions{
+	b := ui.NewBlocks(&ui.BlocksOptions{
 		Title:      `<T&"itle>`,
 		CSS:        "body{color:red}</style><script>alert(1)</script>",
 		Head:       `<meta name="x" content="y">`,
@@ -140,7 +140,7 @@ func TestPageOptions(t *testing.T) {
 		t.Error("the custom CSS ended its <style> element")
 	}
 
-	page = pageHTML(t, ui.NewBlocks(ui.BlocksOptions{}))
+	page = pageHTML(t, ui.NewBlocks(&ui.BlocksOptions{}))
 	if !strings.Contains(page, "<title>rtcstream</title>") || strings.Contains(page, "<style>") ||
 		!strings.Contains(page, `<main class="blocks">`) {
 		t.Errorf("default page:\n%s", page)
@@ -181,7 +181,7 @@ func TestPropsInHTML(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := tt.props
 			p.Key = "c"
-			b := ui.NewBlocks(ui.BlocksOptions{})
+			b := ui.NewBlocks(&ui.BlocksOptions{})
 			b.Add(&ui.Textbox{Props: p}, other)
 			html := element(t, pageHTML(t, b), "c")
 			for _, w := range tt.want {
@@ -200,7 +200,7 @@ func TestPropsInHTML(t *testing.T) {
 
 func TestKeyAndPositionIDs(t *testing.T) {
 	build := func() (*ui.Blocks, []ui.Component) {
-		b := ui.NewBlocks(ui.BlocksOptions{})
+		b := ui.NewBlocks(&ui.BlocksOptions{})
 		a := &ui.Textbox{}
 		k := &ui.Number{Props: ui.Props{Key: "speed"}}
 		var inner *ui.Checkbox
@@ -231,7 +231,7 @@ func TestKeyAndPositionIDs(t *testing.T) {
 }
 
 func TestNoRenderAndRender(t *testing.T) {
-	b := ui.NewBlocks(ui.BlocksOptions{})
+	b := ui.NewBlocks(&ui.BlocksOptions{})
 	later := &ui.Textbox{Props: ui.Props{Key: "later", NoRender: true}}
 	never := &ui.Textbox{Props: ui.Props{Key: "never", NoRender: true}}
 	first := &ui.Textbox{Props: ui.Props{Key: "first"}}
@@ -251,7 +251,7 @@ func TestNoRenderAndRender(t *testing.T) {
 
 func TestEscaping(t *testing.T) {
 	evil := `"><script>alert(1)</script>`
-	b := ui.NewBlocks(ui.BlocksOptions{})
+	b := ui.NewBlocks(&ui.BlocksOptions{})
 	b.Add(
 		&ui.Textbox{Props: ui.Props{Label: evil, ElemID: evil, ElemClasses: []string{evil}}, Value: evil, Placeholder: evil},
 		&ui.Textbox{Value: evil, Lines: 3},
@@ -274,7 +274,7 @@ func TestEscaping(t *testing.T) {
 		t.Errorf("unescaped script in the page near %q", page[max(0, i-200):i+20])
 	}
 	// HTML is the application's own HTML: as is.
-	b = ui.NewBlocks(ui.BlocksOptions{})
+	b = ui.NewBlocks(&ui.BlocksOptions{})
 	b.Add(&ui.HTML{Value: "<b>bold</b><script>ok()</script>"})
 	if page := pageHTML(t, b); !strings.Contains(page, "<b>bold</b><script>ok()</script>") {
 		t.Error("HTML's value was escaped")
@@ -282,7 +282,7 @@ func TestEscaping(t *testing.T) {
 }
 
 func TestContainersRender(t *testing.T) {
-	b := ui.NewBlocks(ui.BlocksOptions{})
+	b := ui.NewBlocks(&ui.BlocksOptions{})
 	b.With(&ui.Row{Props: ui.Props{Key: "r"}, EqualHeight: true}, func(r *ui.Layout) {
 		r.Column(ui.Props{Key: "c", Scale: 2, MinWidth: 400}, func(c *ui.Layout) {
 			c.Group(ui.Props{Key: "g"}, func(g *ui.Layout) {
@@ -307,7 +307,7 @@ func TestContainersRender(t *testing.T) {
 }
 
 func TestRoutesOfThePage(t *testing.T) {
-	b := ui.NewBlocks(ui.BlocksOptions{})
+	b := ui.NewBlocks(&ui.BlocksOptions{})
 	b.Add(&ui.Textbox{})
 	for path, want := range map[string]int{
 		"/":                     http.StatusOK,

@@ -61,7 +61,7 @@ func valuePage(t *testing.T) (*ui.Blocks, *atomic.Int64) {
 	var calls atomic.Int64
 	speed := &ui.Slider{Props: ui.Props{Label: "Speed", Key: "speed"}, Maximum: 10, Value: 2}
 	on := &ui.Checkbox{Props: ui.Props{Key: "on"}, Value: true}
-	b := ui.NewBlocks(ui.BlocksOptions{Logger: quietLogger})
+	b := ui.NewBlocks(&ui.BlocksOptions{Logger: quietLogger})
 	b.Add(speed, on,
 		&ui.Textbox{Props: ui.Props{Key: "sum", Inputs: []ui.Component{speed, on},
 			ValueFunc: func(ctx context.Context, n int, on bool) (string, error) {
@@ -159,7 +159,7 @@ func TestClickRoute(t *testing.T) {
 	})
 	quiet := &ui.Button{Props: ui.Props{Key: "quiet"}}
 	off := &ui.Button{Props: ui.Props{Key: "off", Interactive: ui.Static}}
-	b := ui.NewBlocks(ui.BlocksOptions{Logger: quietLogger})
+	b := ui.NewBlocks(&ui.BlocksOptions{Logger: quietLogger})
 	b.Add(btn, quiet, off, &ui.Textbox{Props: ui.Props{Key: "text"}})
 
 	if m := reply(t, httptestPost(t, b, "/ui/click/go", ""), http.StatusOK); m["status"] != "ok" || clicks.Load() != 1 {
@@ -178,7 +178,7 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 	var clicks atomic.Int64
 	btn := &ui.Button{Props: ui.Props{Key: "go"}}
 	btn.OnClick(func(context.Context) error { clicks.Add(1); return nil })
-	b := ui.NewBlocks(ui.BlocksOptions{})
+	b := ui.NewBlocks(&ui.BlocksOptions{})
 	b.Add(btn, &ui.Textbox{Props: ui.Props{Key: "t", ValueFunc: func() string { return "x" }}})
 	for _, path := range []string{"/ui/click/go", "/ui/value/t"} {
 		w := httptest.NewRecorder()

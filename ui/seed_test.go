@@ -16,7 +16,7 @@ border-radius: 6px; background: #0f172a; color: #94a3b8; font-size: 14px">WebRTC
 // seedPage builds the seed's layout, statement for statement, with a
 // placeholder for the stream. It returns the page and the slider.
 func seedPage() (*ui.Blocks, *ui.Slider) {
-	demo := ui.NewBlocks(ui.BlocksOptions{CSS: seedCSS, Title: "YOLOv10 Webcam Stream"})
+	demo := ui.NewBlocks(&ui.BlocksOptions{CSS: seedCSS, Title: "YOLOv10 Webcam Stream"})
 	demo.Add(&ui.HTML{Value: `
     <h1 style='text-align: center'>
     YOLOv10 Webcam Stream (Powered by WebRTC ⚡️)
@@ -46,7 +46,7 @@ func seedPage() (*ui.Blocks, *ui.Slider) {
 
 // galleryPage holds one of every component, in rows, columns and groups.
 func galleryPage() *ui.Blocks {
-	demo := ui.NewBlocks(ui.BlocksOptions{Title: "Gallery"})
+	demo := ui.NewBlocks(&ui.BlocksOptions{Title: "Gallery"})
 	demo.Add(&ui.Markdown{Value: "# Every component\nA **Blocks** page rendered from Go, with `code`, [a link](https://example.com) and a list:\n\n- sliders, numbers, checkboxes\n- dropdowns, radios, textboxes\n"})
 	demo.Row(ui.Props{}, func(row *ui.Layout) {
 		row.Column(ui.Props{Scale: 1}, func(col *ui.Layout) {

@@ -43,11 +43,11 @@ func faces(base rtcstream.Options) (http.Handler, func(), error) {
 	detection := func(img *image.YCbCr, conf float64) *image.YCbCr {
 		return det.DrawFaces(img, conf)
 	}
-	demo := ui.NewBlocks(ui.BlocksOptions{Title: "Face detection"})
+	demo := ui.NewBlocks(&ui.BlocksOptions{Title: "Face detection"})
 	demo.Add(&ui.Markdown{Value: "# Face detection\n\nA Go function finds faces in every frame of your camera " +
 		"(pure Go, no model download) and draws them; the result streams back over WebRTC. " +
 		"Move the slider: the threshold applies to the next frame."})
-	stream := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{
+	stream := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{
 		Props:   ui.Props{Label: "Stream"},
 		Options: base,
 	})

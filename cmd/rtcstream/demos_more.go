@@ -27,9 +27,9 @@ func init() {
 // pattern streams a generated picture in receive mode: colour bars that
 // scroll at the speed the slider sets while the stream runs.
 func pattern(base rtcstream.Options) (http.Handler, func(), error) {
-	demo := ui.NewBlocks(ui.BlocksOptions{Title: "Generated video"})
+	demo := ui.NewBlocks(&ui.BlocksOptions{Title: "Generated video"})
 	demo.Add(&ui.Markdown{Value: "# Generated video\n\nThe server makes every frame (receive mode). Press Start, then move the slider."})
-	stream := rtcstream.NewWebRTC(rtcstream.WebRTCOptions{
+	stream := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{
 		Props: ui.Props{Label: "Stream"}, Mode: rtcstream.Receive,
 		Options: withFrameRate(base, 30),
 	})

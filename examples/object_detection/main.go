@@ -114,7 +114,7 @@ func newApp(model Detector, rtcConfiguration *rtcstream.RTCConfiguration, networ
 		return out, nil
 	}
 
-	demo := ui.NewBlocks(ui.BlocksOptions{CSS: css, Title: "YOLOv10 Webcam Stream"})
+	demo := ui.NewBlocks(&ui.BlocksOptions{CSS: css, Title: "YOLOv10 Webcam Stream"})
 	demo.Add(&ui.HTML{Value: `
     <h1 style='text-align: center'>
     YOLOv10 Webcam Stream (Powered by WebRTC ⚡️)
@@ -130,7 +130,7 @@ func newApp(model Detector, rtcConfiguration *rtcstream.RTCConfiguration, networ
 	demo.Column(ui.Props{ElemClasses: []string{"my-column"}}, func(col *ui.Layout) {
 		var confThreshold *ui.Slider
 		col.Group(ui.Props{ElemClasses: []string{"my-group"}}, func(g *ui.Layout) {
-			image = rtcstream.NewWebRTC(rtcstream.WebRTCOptions{
+			image = rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{
 				Props:   ui.Props{Label: "Stream"},
 				Options: rtcstream.Options{RTCConfiguration: rtcConfiguration, Network: network},
 			})
