@@ -28,6 +28,7 @@ import (
 	"github.com/rtcstream/rtcstream/internal/browsertest"
 	"github.com/rtcstream/rtcstream/media"
 	"github.com/rtcstream/rtcstream/vad"
+	"github.com/rtcstream/rtcstream/voice"
 )
 
 // Selectors of the element's audio parts.
@@ -377,7 +378,7 @@ func TestBrowserAudioReplyOnPause(t *testing.T) {
 	echoTurn := func(ctx context.Context, utterance media.AudioFrame) iter.Seq[media.AudioFrame] {
 		return func(yield func(media.AudioFrame) bool) { yield(utterance) }
 	}
-	handler := rtcstream.ReplyOnPause(echoTurn, &rtcstream.ReplyOnPauseOptions{
+	handler := voice.ReplyOnPause(echoTurn, &voice.ReplyOnPauseOptions{
 		Detector: func() (vad.Detector, error) { return vad.NewEnergyDetector(), nil },
 	})
 	s := startAudioServer(t, rtcstream.SendReceive, handler, rtcstream.Options{AudioInputRate: vad.SampleRate})

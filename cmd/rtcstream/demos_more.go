@@ -11,6 +11,7 @@ import (
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/media"
 	"github.com/rtcstream/rtcstream/ui"
+	"github.com/rtcstream/rtcstream/voice"
 )
 
 func init() {
@@ -20,7 +21,7 @@ func init() {
 		demoInfo{"robot", "Audio: a plain per-frame effect makes your voice a robot's", audioPage("Robot voice", rtcstream.SendReceive, robot)},
 		demoInfo{"tones", "Audio, receive mode: the server plays a little tune", audioPage("Tones", rtcstream.Receive, tones)},
 		demoInfo{"reply", "Voice turn-taking: say something, pause, and hear it back (ReplyOnPause)", audioPage("Reply on pause",
-			rtcstream.SendReceive, rtcstream.ReplyOnPause(sayBack, nil))},
+			rtcstream.SendReceive, voice.ReplyOnPause(sayBack, nil))},
 	)
 }
 

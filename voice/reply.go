@@ -1,4 +1,4 @@
-package rtcstream
+package voice
 
 import (
 	"context"
@@ -7,66 +7,71 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rtcstream/rtcstream/internal/pipeline"
+	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/media"
 	"github.com/rtcstream/rtcstream/vad"
-	"github.com/rtcstream/rtcstream/vad/silero"
 )
 
-// ReplyFunc is a voice agent's turn: given what the user said (mono, 16 kHz),
-// it yields its reply as audio frames of any length and rate. ctx ends when
-// the user talks over the reply (barge-in) or the session ends: stop
-// yielding then; anything already queued is dropped.
+// ReplyFunc is a voice agent's turn: given what the user said (mono,
+// 16 kHz, with up to 200 ms of padding each side), it yields its reply as
+// audio frames of any length and rate. ctx ends when the user talks over
+// the reply (barge-in) or the session ends: stop yielding then; anything
+// already queued is dropped.
 type ReplyFunc func(ctx context.Context, utterance media.AudioFrame) iter.Seq[media.AudioFrame]
 
 // ReplyOnPauseOptions configure ReplyOnPause. The zero value is ready.
 type ReplyOnPauseOptions struct {
 	// Turns configures turn-taking: speech thresholds, minimum speech, the
 	// pause that ends a turn, maximum continuous speech, padding and
-	// barge-in (a negative Turns.BargeIn turns it off). See vad.Options
-	// for each default and why. Two trade-offs users tune most:
-	//   - Turns.Pause (default 480 ms) is the silence that ends a turn,
-	//     so the reply starts about that long after the speech ends;
-	//     250 ms answers within 300 ms but ends the turns of hesitant
-	//     speakers early.
-	//   - Turns.BargeIn is how long the user must talk over a reply to
-	//     cancel it. ReplyOnPause's default is one 32 ms window, which
-	//     stops the reply and drops its queued audio within 100 ms of the
-	//     user's first sound (measured: 80-100 ms); a cough can interrupt
-	//     too. vad's own default, 150 ms, takes about 220 ms.
-	//     Negative turns barge-in off.
+	// barge-in; vad.Options gives each default. Two are tuned most:
+	//   - Turns.Pause (default 480 ms) is the silence that ends a turn;
+	//     the reply starts about that long after the speech ends. Shorter
+	//     answers sooner but ends hesitant speakers' turns early.
+	//   - Turns.BargeIn is how much speech over a playing reply cancels
+	//     it. ReplyOnPause's default is one 32 ms detector window, which
+	//     stops the reply within 100 ms of the user's first sound (a cough
+	//     can interrupt too); negative turns barge-in off.
 	Turns vad.Options
 	// Detector makes each session's voice activity detector. Default:
-	// Silero VAD when ONNX Runtime and its model can be had
-	// (scripts/fetch-models.sh), else the pure-Go vad.EnergyDetector.
+	// Silero VAD when ONNX Runtime and its model can be had, else the
+	// pure-Go vad.EnergyDetector.
 	Detector func() (vad.Detector, error)
 }
 
 // bargeInConfirm is ReplyOnPause's default barge-in confirmation: one
-// detector window, so an interrupted reply stops within 100 ms.
+// detector window.
 const bargeInConfirm = 32 * time.Millisecond
 
-// Turn events sent to the page, as {"type": "vad", "event": ...}.
+// The turn events sent to the page, as {"type": "vad", "event": name, ...}.
 const (
-	eventStartedTalking = "started_talking"
-	eventPauseDetected  = "pause_detected"
-	eventReplyStarted   = "reply_started"
-	eventReplyEnded     = "reply_ended"
-	eventBargeIn        = "barge_in"
+	EventStartedTalking = "started_talking"
+	EventPauseDetected  = "pause_detected"
+	EventReplyStarted   = "reply_started"
+	EventReplyEnded     = "reply_ended"
+	EventBargeIn        = "barge_in"
 )
 
-// ReplyOnPause makes an audio handler that listens, decides with voice
-// activity detection when the user has finished speaking, and streams the
-// reply reply yields. Talking over a reply (barge-in) cancels its ctx and
-// drops the queued audio at once. The page is told of each step
-// (started_talking, pause_detected, reply_started, reply_ended, barge_in).
+// ReplyOnPause makes a send-receive audio handler that listens, decides
+// with voice activity detection when the user has finished speaking, and
+// plays the reply that reply yields, whole. Talking over a reply
+// (barge-in) cancels its ctx and drops its queued audio at once. The page
+// is told of each step as a "vad" message: started_talking,
+// pause_detected (with utterance_seconds), reply_started, reply_ended
+// (once the reply's last sample has been sent) and barge_in; each carries
+// "at", the stream time in seconds.
 //
-// Use it as a send-receive audio handler, with Options.AudioInputRate set to
-// 16000 (the detector's rate) to skip a resampling step:
+// Set Options.AudioInputRate to 16000 (the detector's rate) to skip a
+// resampling step:
 //
+//	sayBack := func(ctx context.Context, u media.AudioFrame) iter.Seq[media.AudioFrame] {
+//		return func(yield func(media.AudioFrame) bool) { yield(u) }
+//	}
 //	s, err := rtcstream.NewStream(rtcstream.Audio, rtcstream.SendReceive,
-//		rtcstream.ReplyOnPause(echo, nil), &rtcstream.Options{AudioInputRate: 16000})
-func ReplyOnPause(reply ReplyFunc, opts *ReplyOnPauseOptions) AudioStreamFunc {
+//		voice.ReplyOnPause(sayBack, nil), &rtcstream.Options{AudioInputRate: 16000})
+//
+// Outside a session (a test calling the handler directly) the reply's
+// frames go to the handler's out channel and no events are sent.
+func ReplyOnPause(reply ReplyFunc, opts *ReplyOnPauseOptions) rtcstream.AudioStreamFunc {
 	var o ReplyOnPauseOptions
 	if opts != nil {
 		o = *opts
@@ -89,7 +94,7 @@ func ReplyOnPause(reply ReplyFunc, opts *ReplyOnPauseOptions) AudioStreamFunc {
 		if err != nil {
 			return err
 		}
-		t := &turnTaker{ctx: ctx, ss: sessionFrom(ctx), reply: reply, out: out, turns: turns, replies: make(chan bool, 4)}
+		t := &turnTaker{ctx: ctx, ss: rtcstream.SessionFrom(ctx), reply: reply, out: out, turns: turns, replies: make(chan bool, 4)}
 		defer t.wg.Wait()
 		defer t.cancelReply()
 		return t.run(in)
@@ -99,7 +104,7 @@ func ReplyOnPause(reply ReplyFunc, opts *ReplyOnPauseOptions) AudioStreamFunc {
 // turnTaker is one session's ReplyOnPause.
 type turnTaker struct {
 	ctx     context.Context
-	ss      *session
+	ss      *rtcstream.Session // nil outside a session
 	reply   ReplyFunc
 	out     chan<- media.AudioFrame
 	turns   *vad.PauseDetector
@@ -113,7 +118,6 @@ type turnTaker struct {
 	events []vad.Event
 
 	cancel context.CancelFunc
-	done   chan struct{}
 	wg     sync.WaitGroup
 }
 
@@ -151,37 +155,49 @@ func (t *turnTaker) listen(f media.AudioFrame) error {
 	t.pcmF = media.Int16ToFloat32(t.pcmF[:0], t.pcm16)
 	var err error
 	t.events, err = t.turns.Process(t.events[:0], f.Timestamp, t.pcmF)
-	if err != nil && t.ss != nil {
-		t.ss.log.Warn("voice activity detection failed", "err", err)
+	if err != nil {
+		t.logger().Warn("voice activity detection failed", "err", err)
 	}
 	for _, ev := range t.events {
 		switch ev.Type {
 		case vad.StartedTalking:
-			t.event(eventStartedTalking, ev, nil)
+			t.event(EventStartedTalking, ev.At, nil)
 		case vad.PauseDetected:
-			t.event(eventPauseDetected, ev, map[string]any{"utterance_seconds": ev.Duration().Seconds()})
+			t.event(EventPauseDetected, ev.At, map[string]any{"utterance_seconds": ev.Duration().Seconds()})
 			t.startReply(ev)
 		case vad.BargeIn:
 			t.cancelReply()
-			if o := t.output(); o != nil {
-				o.Flush()
+			if t.ss != nil {
+				t.ss.FlushAudio()
 			}
-			t.event(eventBargeIn, ev, nil)
+			t.event(EventBargeIn, ev.At, nil)
 		}
 	}
 	return nil
 }
 
-// event tells the page about a turn.
-func (t *turnTaker) event(name string, ev vad.Event, extra map[string]any) {
+func (t *turnTaker) logger() *slog.Logger {
+	if t.ss == nil {
+		return slog.Default()
+	}
+	return t.ss.Logger()
+}
+
+// event tells the page about a turn; at < 0 leaves "at" out.
+func (t *turnTaker) event(name string, at time.Duration, extra map[string]any) {
 	if t.ss == nil {
 		return
 	}
-	msg := map[string]any{"type": "vad", "event": name, "at": ev.At.Seconds()}
+	msg := map[string]any{"type": "vad", "event": name}
+	if at >= 0 {
+		msg["at"] = at.Seconds()
+	}
 	for k, v := range extra {
 		msg[k] = v
 	}
-	t.ss.send(msg)
+	if err := t.ss.Send(msg); err != nil {
+		t.logger().Warn("sending a turn event failed", "event", name, "err", err)
+	}
 }
 
 // startReply runs the reply to a turn in its own goroutine, replacing any
@@ -204,7 +220,7 @@ func (t *turnTaker) startReply(ev vad.Event) {
 			if !started {
 				started = true
 				t.notify(true)
-				t.send(eventReplyStarted)
+				t.event(EventReplyStarted, -1, nil)
 			}
 			if t.play(ctx, f) != nil {
 				return
@@ -213,30 +229,22 @@ func (t *turnTaker) startReply(ev vad.Event) {
 		if !started {
 			return
 		}
-		if o := t.output(); o != nil && o.WaitPlayed(ctx, o.End()) != nil {
+		if t.ss != nil && t.ss.WaitPlayed(ctx) != nil {
 			return
 		}
 		if ctx.Err() != nil {
 			return // cut off: barge-in has already reset the turn state
 		}
 		t.notify(false)
-		t.send(eventReplyEnded)
+		t.event(EventReplyEnded, -1, nil)
 	})
 }
 
-// output is the session's audio output, or nil outside a session.
-func (t *turnTaker) output() *pipeline.AudioOut {
-	if t.ss == nil || t.ss.audio == nil {
-		return nil
-	}
-	return t.ss.audio.out
-}
-
-// play queues a reply's frame to be played in full: on the session's
-// output, or outside a session on the handler's out.
+// play queues a reply's frame to be played whole: on the session, or
+// outside one on the handler's out.
 func (t *turnTaker) play(ctx context.Context, f media.AudioFrame) error {
-	if o := t.output(); o != nil {
-		return o.Queue(ctx, f)
+	if t.ss != nil {
+		return t.ss.Play(ctx, f)
 	}
 	select {
 	case t.out <- f:
@@ -260,32 +268,4 @@ func (t *turnTaker) cancelReply() {
 		t.cancel()
 		t.cancel = nil
 	}
-}
-
-func (t *turnTaker) send(event string) {
-	if t.ss != nil {
-		t.ss.send(map[string]any{"type": "vad", "event": event})
-	}
-}
-
-// The Silero model is loaded once per process and shared by sessions.
-var (
-	sileroOnce  sync.Once
-	sileroModel *silero.Model
-	sileroErr   error
-)
-
-// defaultDetector is Silero VAD when it can be had, else the energy
-// detector.
-func defaultDetector() (vad.Detector, error) {
-	sileroOnce.Do(func() {
-		sileroModel, sileroErr = silero.Open(silero.Options{})
-		if sileroErr != nil {
-			slog.Info("Silero VAD unavailable; ReplyOnPause uses the pure-Go energy detector", "reason", sileroErr)
-		}
-	})
-	if sileroErr == nil {
-		return sileroModel.NewDetector()
-	}
-	return vad.NewEnergyDetector(), nil
 }

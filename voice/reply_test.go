@@ -1,4 +1,4 @@
-package rtcstream_test
+package voice_test
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/media"
 	"github.com/rtcstream/rtcstream/vad"
+	"github.com/rtcstream/rtcstream/voice"
 )
 
 // readWAV reads a 16-bit mono PCM WAV file (the espeak-ng clips in
@@ -60,8 +60,8 @@ func feed(ctx context.Context, in chan<- media.AudioFrame, pcm []int16, at time.
 func silence(d time.Duration) []int16 { return make([]int16, int(d*16000/time.Second)) }
 
 func TestReplyOnPauseRepliesOncePerUtterance(t *testing.T) {
-	hello := readWAV(t, "vad/testdata/hello.wav")
-	how := readWAV(t, "vad/testdata/howareyou.wav")
+	hello := readWAV(t, "../vad/testdata/hello.wav")
+	how := readWAV(t, "../vad/testdata/howareyou.wav")
 	var mu sync.Mutex
 	var utterances []time.Duration
 	echo := func(ctx context.Context, u media.AudioFrame) iter.Seq[media.AudioFrame] {
@@ -79,7 +79,7 @@ func TestReplyOnPauseRepliesOncePerUtterance(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			utterances = nil
-			handler := rtcstream.ReplyOnPause(echo, &rtcstream.ReplyOnPauseOptions{Detector: tc.det})
+			handler := voice.ReplyOnPause(echo, &voice.ReplyOnPauseOptions{Detector: tc.det})
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			in := make(chan media.AudioFrame)
@@ -91,6 +91,10 @@ func TestReplyOnPauseRepliesOncePerUtterance(t *testing.T) {
 			at = feed(ctx, in, silence(time.Second), at)
 			at = feed(ctx, in, how, at)
 			feed(ctx, in, silence(time.Second), at)
+			// The replies run beside the listener; closing in ends them.
+			for deadline := time.Now().Add(5 * time.Second); len(out) < 2 && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
 			close(in)
 			if err := <-done; err != nil {
 				t.Fatal(err)
@@ -140,7 +144,7 @@ func TestReplyOnPauseBargeIn(t *testing.T) {
 // to cancel it.
 func bargeIn(t *testing.T, confirm time.Duration) time.Duration {
 	t.Helper()
-	hello := readWAV(t, "vad/testdata/hello.wav")
+	hello := readWAV(t, "../vad/testdata/hello.wav")
 	var cancelledAt, onset time.Duration
 	var mu sync.Mutex
 	var streamNow time.Duration
@@ -161,7 +165,7 @@ func bargeIn(t *testing.T, confirm time.Duration) time.Duration {
 			mu.Unlock()
 		}
 	}
-	handler := rtcstream.ReplyOnPause(endless, &rtcstream.ReplyOnPauseOptions{
+	handler := voice.ReplyOnPause(endless, &voice.ReplyOnPauseOptions{
 		Detector: func() (vad.Detector, error) { return vad.NewEnergyDetector(), nil },
 		Turns:    vad.Options{BargeIn: confirm},
 	})
