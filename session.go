@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/rtcstream/rtcstream/codec/vpx"
 	"github.com/rtcstream/rtcstream/internal/peer"
 	"github.com/rtcstream/rtcstream/internal/pipeline"
+	"github.com/rtcstream/rtcstream/internal/rate"
 	"github.com/rtcstream/rtcstream/ui"
 )
 
@@ -102,8 +102,7 @@ type session struct {
 	lastOut map[int]string // last value sent per additional output
 
 	bitrate atomic.Int64 // the encoder's target under bandwidth adaptation
-	ramp    *rampUp      // the fast start under bandwidth adaptation; nil without
-	sending atomic.Bool  // video has been sent
+	rate    *rate.Policy // bandwidth adaptation; nil without
 }
 
 func newToken() string {
@@ -216,8 +215,8 @@ func (w trackWriter) WriteRTP(p *rtp.Packet) error {
 	if c == nil || c.Video() == nil {
 		return nil
 	}
-	if w.ss.ramp != nil && !w.ss.sending.Load() && w.ss.sending.CompareAndSwap(false, true) {
-		w.ss.ramp.begin(time.Now()) // the fast start counts from the first video sent
+	if w.ss.rate != nil {
+		w.ss.rate.Sending()
 	}
 	return c.Video().WriteRTP(p)
 }
@@ -264,9 +263,6 @@ func (ss *session) answer(ctx context.Context, offer string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if api != ss.s.api {
-		ss.followBitrate(min(startBitrate, ss.s.opts.VideoBitrate) * 10 / 9)
-	}
 	conn, sdp, err := peer.Answer(ctx, api, offer, opts)
 	if err != nil {
 		return "", err
@@ -281,46 +277,22 @@ func (ss *session) answer(ctx context.Context, offer string) (string, error) {
 	return sdp, nil
 }
 
-// minBitrate is the lowest bitrate bandwidth adaptation goes to, and
-// startBitrate where it starts, as browsers do: a keyframe at the full
-// bitrate can overflow a narrow link's buffer, and then every keyframe
-// asked for after the loss does too. The estimate climbs from there within
-// seconds on a link that carries more.
-const (
-	minBitrate   = 100_000
-	startBitrate = 300_000
-)
-
 // api returns the WebRTC API for the session's connection. A session that
 // sends video and adapts its bitrate gets one of its own, whose congestion
-// controller drives its encoder.
+// controller drives its encoder through the session's rate.Policy.
 func (ss *session) api() (*webrtc.API, error) {
 	s := ss.s
 	if s.opts.FixedBitrate || s.modality != Video || s.mode == Send {
 		return s.api, nil
 	}
+	ss.rate = rate.New(s.opts.VideoBitrate, ss.setBitrate)
 	nc := s.net
-	max := s.opts.VideoBitrate
-	ss.ramp = newRampUp(min(startBitrate, max), max)
-	nc.Bandwidth = &peer.BandwidthConfig{
-		Initial: min(startBitrate, max), Min: min(minBitrate, max), Max: max,
-		OnEstimator: func(e cc.BandwidthEstimator) {
-			ss.ramp.watch(e.GetStats)
-			e.OnTargetBitrateChange(func(estimate int) {
-				ss.followBitrate(ss.ramp.observe(estimate, time.Now()))
-			})
-		},
-	}
+	nc.Bandwidth = ss.rate.Bandwidth()
 	return peer.NewAPI(nc)
 }
 
-// followBitrate sets the encoder to the congestion controller's target,
-// leaving a quarter of it for RTP, SRTP and RTCP overhead, retransmissions
-// and keyframe bursts: closer to the target, a narrow link's queue fills
-// and latency spikes (measured on a 500 kbit/s link: p95 616 ms at nine
-// tenths, about 250 ms at three quarters).
-func (ss *session) followBitrate(target int) {
-	bps := max(target*3/4, minBitrate)
+// setBitrate gives the encoder a target, now and when it is rebuilt.
+func (ss *session) setBitrate(bps int) {
 	ss.bitrate.Store(int64(bps))
 	switch {
 	case ss.video != nil:
@@ -380,15 +352,13 @@ wait:
 			if !started {
 				start()
 			}
-			if ss.ramp != nil {
-				t := time.NewTicker(rampUpTick)
+			if ss.rate != nil {
+				t := time.NewTicker(rate.TickInterval)
 				defer t.Stop()
 				rampTick = t.C
 			}
 		case now := <-rampTick:
-			bps, ramping := ss.ramp.target(now)
-			ss.followBitrate(bps)
-			if !ramping {
+			if !ss.rate.Tick(now) {
 				rampTick = nil
 			}
 		case <-connectTimer.C:

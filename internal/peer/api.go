@@ -13,6 +13,8 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/rtcstream/rtcstream/internal/rate"
 )
 
 // DefaultNACKInterval is how often missing packets are asked for again.
@@ -55,7 +57,7 @@ type NetConfig struct {
 	// Congestion Control over transport-wide feedback): the estimator of
 	// each peer connection made with the API is handed to
 	// Bandwidth.OnEstimator, to drive the encoder's bitrate.
-	Bandwidth *BandwidthConfig
+	Bandwidth *rate.BandwidthConfig
 	// DisconnectedTimeout is how long ICE may go without traffic before
 	// the connection counts as disconnected; 0 means 3 s. Failure follows
 	// after twice that, which frees a vanished browser's session. Media
@@ -118,7 +120,7 @@ func NewAPI(nc NetConfig) (*webrtc.API, error) {
 		return nil, err
 	}
 	if b := nc.Bandwidth; b != nil {
-		if err := configureGCC(m, reg, b); err != nil {
+		if err := rate.Register(m, reg, b); err != nil {
 			return nil, err
 		}
 	}

@@ -1,4 +1,4 @@
-package peer
+package rate
 
 import (
 	"github.com/pion/interceptor"
@@ -16,13 +16,13 @@ type BandwidthConfig struct {
 	OnEstimator func(cc.BandwidthEstimator)
 }
 
-// configureGCC registers Google Congestion Control: outgoing packets carry
+// Register registers Google Congestion Control: outgoing packets carry
 // transport-wide sequence numbers, the browser's feedback on them feeds a
 // delay- and loss-based estimate. The estimate drives the encoder's
 // bitrate; its GetStats also reports the path's queueing delay
 // (QueueDelayKey). pion's own pacer is left out (a no-op pacer), since a paced
 // sender delays frames that the encoder already sized to the link.
-func configureGCC(m *webrtc.MediaEngine, reg *interceptor.Registry, b *BandwidthConfig) error {
+func Register(m *webrtc.MediaEngine, reg *interceptor.Registry, b *BandwidthConfig) error {
 	f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
 		e, err := gcc.NewSendSideBWE(
 			gcc.SendSideBWEInitialBitrate(b.Initial),
