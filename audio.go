@@ -284,9 +284,11 @@ func (ss *session) generateAudio(ctx context.Context) error {
 	})
 }
 
-// browserBuffer is what a browser's jitter buffer holds on a steady link;
-// playoutDelay adds it to the way there.
-const browserBuffer = 150 * time.Millisecond
+// browserBuffer is what a browser's jitter buffer may hold (30-60 ms on a
+// steady link, a few hundred under load); playoutDelay adds it to the way
+// there. Ending a finished stream that much later costs nothing; ending it
+// early cuts its last sound.
+const browserBuffer = 300 * time.Millisecond
 
 // playoutDelay estimates how long after its last packet is sent the
 // browser has played a stream out: the packet's own audio, half the

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"iter"
 	"math"
-	"math/cmplx"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/client"
+	"github.com/rtcstream/rtcstream/internal/browsertest"
 	"github.com/rtcstream/rtcstream/media"
 )
 
@@ -177,61 +177,22 @@ func compare(ref, got []int16, rate int, skip time.Duration) match {
 // bestLag returns the lag of got against ref (got[lag:] lines up with
 // ref) at which their cross-correlation peaks, by FFT.
 func bestLag(ref, got []int16) int {
-	n := 1
-	for n < len(ref)+len(got) {
-		n <<= 1
-	}
-	a, b := make([]complex128, n), make([]complex128, n)
-	for i, v := range got {
-		a[i] = complex(float64(v), 0)
-	}
-	for i, v := range ref {
-		b[i] = complex(float64(v), 0)
-	}
-	fft(a, false)
-	fft(b, false)
-	for i := range a {
-		a[i] *= cmplx.Conj(b[i])
-	}
-	fft(a, true)
+	xc := browsertest.CrossCorrelation(floats(ref), floats(got))
 	best, lag := math.Inf(-1), 0
-	for i := range len(got) {
-		if v := real(a[i]); v > best {
+	for i, v := range xc {
+		if v > best {
 			best, lag = v, i
 		}
 	}
 	return lag
 }
 
-// fft is an in-place radix-2 FFT (len(x) a power of two); inverse
-// unscaled.
-func fft(x []complex128, inverse bool) {
-	n := len(x)
-	for i, j := 1, 0; i < n; i++ {
-		bit := n >> 1
-		for ; j&bit != 0; bit >>= 1 {
-			j ^= bit
-		}
-		j ^= bit
-		if i < j {
-			x[i], x[j] = x[j], x[i]
-		}
+func floats(pcm []int16) []float64 {
+	f := make([]float64, len(pcm))
+	for i, v := range pcm {
+		f[i] = float64(v)
 	}
-	sign := -1.0
-	if inverse {
-		sign = 1
-	}
-	for size := 2; size <= n; size <<= 1 {
-		w := cmplx.Exp(complex(0, sign*2*math.Pi/float64(size)))
-		for start := 0; start < n; start += size {
-			wk := complex(1, 0)
-			for k := range size / 2 {
-				u, v := x[start+k], x[start+k+size/2]*wk
-				x[start+k], x[start+k+size/2] = u+v, u-v
-				wk *= w
-			}
-		}
-	}
+	return f
 }
 
 // checkMatch asserts m: correlation, level within tol of wantDB, no gap.

@@ -22,11 +22,9 @@ const (
 	// audio it held the whole time only added latency.
 	liveWindow = time.Second
 	// liveSlack is the standing live audio the queue keeps; above it, the
-	// excess is dropped. After live audio came late (a packet went out
-	// padded with silence), it keeps a frame more for cushionFor, so a
-	// jittery input does not alternate between running short and being cut.
-	liveSlack  = 10 * time.Millisecond
-	cushionFor = 10 * time.Second
+	// excess is dropped. A jittery input keeps what it needs: its late
+	// frames empty the queue within the window, and the floor with them.
+	liveSlack = 10 * time.Millisecond
 	// quietWait is how long a drop waits for a quiet frame to cut at;
 	// after it, the drop cuts where the queue is.
 	quietWait = 500 * time.Millisecond
@@ -48,8 +46,7 @@ const (
 // limit waits, which paces producers faster than real time. Live audio
 // (QueueLive: a handler's output made from its input as it arrives) plays
 // with bounded latency: what the queue held for a whole second beyond
-// 10 ms (30 ms for ten seconds after live audio came late for its packet)
-// is dropped, at a quiet frame when one comes within half a second, with a
+// 10 ms is dropped, at a quiet frame when one comes within half a second, with a
 // short crossfade. The bound applies once the whole audio queued before
 // has been sent.
 //
@@ -81,7 +78,6 @@ type AudioOut struct {
 	windowEnd time.Time // when this window's floor is judged
 	pending   int       // samples to drop at the next quiet frame
 	waitQuiet time.Time // when the pending drop stops waiting for quiet
-	lastShort time.Time // when live audio last came too late for its packet
 
 	stats AudioOutStats
 }
@@ -335,7 +331,6 @@ func (o *AudioOut) take(frame []int16, now time.Time, late bool) {
 	clear(frame[n:])
 	if n < len(frame) && o.head >= o.wholeEnd && now.Sub(o.lastLive) < 2*AudioFrame {
 		o.stats.Short++
-		o.lastShort = now
 	}
 	if n > 0 {
 		o.queued = o.queued[:copy(o.queued, o.queued[n:])]
@@ -352,9 +347,8 @@ func (o *AudioOut) take(frame []int16, now time.Time, late bool) {
 }
 
 // bound watches the fewest live samples left behind a packet over each
-// window: what the queue held above the slack all that time (a frame more
-// after live audio came late) only added latency, and is scheduled to be
-// dropped.
+// window: what the queue held above the slack all that time only added
+// latency, and is scheduled to be dropped.
 func (o *AudioOut) bound(left int, now time.Time) {
 	if o.head < o.wholeEnd || o.pending > 0 {
 		o.windowEnd = time.Time{} // whole audio plays; the window starts after it
@@ -368,11 +362,7 @@ func (o *AudioOut) bound(left int, now time.Time) {
 	if now.Before(o.windowEnd) {
 		return
 	}
-	keep := samplesOf(liveSlack)
-	if now.Sub(o.lastShort) < cushionFor {
-		keep += opusFrameLen
-	}
-	if o.floor > keep {
+	if keep := samplesOf(liveSlack); o.floor > keep {
 		o.pending, o.waitQuiet = o.floor-keep, now.Add(quietWait)
 	}
 	o.windowEnd = time.Time{}

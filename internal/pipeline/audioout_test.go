@@ -219,3 +219,35 @@ func TestAudioOutWaitEndsWithContext(t *testing.T) {
 }
 
 func sin440(t float64) float64 { return math.Sin(2 * math.Pi * 440 * t) }
+
+// TestAudioOutKeepsWhatJitterNeeds: live audio whose every tenth frame
+// comes 30 ms late needs the queue to hold a frame or two; the queue dips
+// to empty at each late frame within the bound's window, so that audio is
+// not cut, and the input stops running short.
+func TestAudioOutKeepsWhatJitterNeeds(t *testing.T) {
+	r := newOutRig(t, nil)
+	ctx := context.Background()
+	start := time.Now()
+	var firstSecond AudioOutStats
+	for i := range 250 { // 5 s
+		due := start.Add(time.Duration(i) * AudioFrame)
+		if i%10 == 9 {
+			due = due.Add(30 * time.Millisecond)
+		}
+		time.Sleep(time.Until(due))
+		if err := r.QueueLive(ctx, tone(AudioFrame, 16000, time.Duration(i)*AudioFrame)); err != nil {
+			t.Fatal(err)
+		}
+		if i == 50 {
+			firstSecond = r.Stats()
+		}
+	}
+	st := r.Stats()
+	t.Logf("after 1 s %+v; after 5 s %+v", firstSecond, st)
+	if st.DroppedLive > 0 {
+		t.Errorf("dropped %v of a jittery input's audio, which its jitter needed", st.DroppedLive)
+	}
+	if n := st.Short - firstSecond.Short; n > 2 {
+		t.Errorf("%d packets short after the first second, want the queue to hold what the jitter needs", n)
+	}
+}
