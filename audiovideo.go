@@ -14,11 +14,13 @@ import (
 // on one connection (Modality AudioVideo, send-receive): one value per
 // session, so what its Audio method hears, its Video method can draw (a
 // level meter, captions), and the other way round. Video is called per
-// frame under VideoHandlerFunc's contract; Audio runs for the session
-// under AudioStreamFunc's. The two run on different goroutines: guard what
-// they share.
+// frame under VideoHandlerFunc's contract, with the frame's presentation
+// time; Audio runs for the session under AudioStreamFunc's, and its
+// frames carry theirs (media.AudioFrame.Timestamp). Each counts from its
+// own stream's first frame. The two run on different goroutines: guard
+// what they share.
 type AudioVideoHandler interface {
-	Video(ctx context.Context, frame *image.YCbCr) (image.Image, error)
+	Video(ctx context.Context, frame *image.YCbCr, pts time.Duration) (image.Image, error)
 	Audio(ctx context.Context, in <-chan media.AudioFrame, out chan<- media.AudioFrame) error
 }
 
@@ -37,9 +39,7 @@ func bindAudioVideo(mode Mode, fn any) (func() AudioVideoHandler, error) {
 
 // videoOf adapts an AudioVideoHandler's Video method to the frame path.
 func videoOf(h AudioVideoHandler) pipeline.VideoHandler {
-	return func(ctx context.Context, frame *image.YCbCr, _ time.Duration) (image.Image, error) {
-		return h.Video(ctx, frame)
-	}
+	return h.Video
 }
 
 // runAudioVideo runs the session's video frame path and audio handler

@@ -19,7 +19,7 @@ import (
 // hears, which its Video method could draw: one handler for both.
 type avInvertEcho struct{ heard *atomic.Int64 }
 
-func (h avInvertEcho) Video(_ context.Context, frame *image.YCbCr) (image.Image, error) {
+func (h avInvertEcho) Video(_ context.Context, frame *image.YCbCr, _ time.Duration) (image.Image, error) {
 	return negative(frame), nil
 }
 
