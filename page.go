@@ -1,86 +1,112 @@
 package rtcstream
 
 import (
-	"bytes"
-	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
 	"net/http"
-	"strconv"
+	"strings"
 
+	"github.com/rtcstream/rtcstream/ui"
 	"github.com/rtcstream/rtcstream/ui/web"
 )
-
-func assetHandler() http.Handler {
-	return http.FileServerFS(web.Assets())
-}
 
 // element describes the stream's <rtc-stream> element: what the page
 // needs to know before it connects. src is the signalling prefix, relative
 // to the page.
-func (s *Stream) element(src, label string) web.Element {
+func (s *Stream) element(src string) web.Element {
 	o := s.opts
 	e := web.Element{
-		Src:         src,
-		Mode:        s.mode.String(),
-		Modality:    s.modality.String(),
-		NoMirror:    o.NoMirror,
-		Label:       label,
-		ButtonStart: o.ButtonLabels.Start,
-		ButtonStop:  o.ButtonLabels.Stop,
-		Attrs:       map[string]string{},
-	}
-	if o.ButtonLabels.Waiting != "" {
-		e.Attrs["button-waiting"] = o.ButtonLabels.Waiting
-	}
-	if o.ShowStats {
-		e.Attrs["show-stats"] = "true"
-	}
-	if o.TimeLimit > 0 {
-		e.Attrs["time-limit"] = strconv.FormatFloat(o.TimeLimit.Seconds(), 'f', -1, 64)
-	}
-	if o.MaxSessions > 0 {
-		e.Attrs["concurrency-limit"] = strconv.Itoa(o.MaxSessions)
-	}
-	if o.RTCConfiguration != nil || o.RTCConfigurationFunc != nil {
+		Src:              src,
+		Mode:             s.mode.String(),
+		Modality:         s.modality.String(),
+		NoMirror:         o.NoMirror,
+		ButtonStart:      o.ButtonLabels.Start,
+		ButtonStop:       o.ButtonLabels.Stop,
+		ButtonWaiting:    o.ButtonLabels.Waiting,
+		ShowStats:        o.ShowStats,
+		TimeLimit:        o.TimeLimit,
+		ConcurrencyLimit: o.MaxSessions,
 		// The page fetches {src}/config per connection, so a function
 		// can hand out fresh credentials each time.
-		e.Attrs["rtc-config"] = "fetch"
+		FetchRTCConfig: o.RTCConfiguration != nil || o.RTCConfigurationFunc != nil,
 	}
 	if tc := o.TrackConstraints; tc != nil {
-		c := map[string]any{}
-		if tc.Width > 0 {
-			c["width"] = map[string]int{"ideal": tc.Width}
-		}
-		if tc.Height > 0 {
-			c["height"] = map[string]int{"ideal": tc.Height}
-		}
-		if tc.FrameRate > 0 {
-			c["frameRate"] = map[string]float64{"ideal": tc.FrameRate}
-		}
-		if tc.FacingMode != "" {
-			c["facingMode"] = tc.FacingMode
-		}
-		b, _ := json.Marshal(c)
-		e.Attrs["track-constraints"] = string(b)
+		e.TrackConstraints = &web.TrackConstraints{Width: tc.Width, Height: tc.Height, FrameRate: tc.FrameRate, FacingMode: tc.FacingMode}
 	}
 	return e
 }
 
-// handlePage serves NewStream's page. URLs in it are relative, so the
-// Stream works under any prefix.
-func (s *Stream) handlePage(w http.ResponseWriter, r *http.Request) {
-	var b bytes.Buffer
-	err := web.RenderPage(&b, web.Page{
-		Title:       s.opts.Title,
-		Description: s.opts.Description,
-		AssetsURL:   "assets",
-		Element:     s.element("webrtc", ""),
+// renderElement writes c, a stream component with id, as a Blocks page
+// shows it: its label and the <rtc-stream> element e.
+func renderElement(r *ui.Renderer, id string, c ui.Component, e web.Element) error {
+	r.Module("rtc-stream.js")
+	r.Stylesheet("rtc-stream.css")
+	return r.Block(id, c, ui.Block{Kind: "webrtc", SizesItself: true}, func() error {
+		r.Label(id, c, "")
+		_, err := r.WriteString(string(e.HTML()))
+		return err
 	})
-	if err != nil {
-		http.Error(w, "rendering the page failed: "+err.Error(), http.StatusInternalServerError)
-		return
+}
+
+// pageCSS styles the heading of NewStream's page.
+const pageCSS = `.stream-heading h1 { font-size: 1.6rem; margin: 0 0 8px; text-align: center; font-weight: 650; }
+.stream-heading .description { text-align: center; margin: 0 0 8px; opacity: 0.75; }`
+
+// mountPage serves NewStream's page on s.mux: a Blocks page (package ui)
+// whose one component is the stream, under a heading of Options.Title and
+// Options.Description. The Blocks serves the page at "/", the assets under
+// "/assets/" and the stream's signalling under "/webrtc/"; URLs in the page
+// are relative, so the Stream works under any prefix.
+func (s *Stream) mountPage() error {
+	o := s.opts
+	page := ui.NewBlocks(&ui.BlocksOptions{
+		Title:  o.Title,
+		CSS:    pageCSS,
+		Head:   `<link rel="icon" href="favicon.ico" type="image/svg+xml">`,
+		Logger: o.Logger,
+	})
+	if o.Title != "" || o.Description != "" {
+		var h strings.Builder
+		if o.Title != "" {
+			h.WriteString("<h1>" + html.EscapeString(o.Title) + "</h1>")
+		}
+		if o.Description != "" {
+			h.WriteString(`<p class="description">` + html.EscapeString(o.Description) + "</p>")
+		}
+		page.Add(&ui.HTML{Props: ui.Props{ElemClasses: []string{"stream-heading"}}, Value: h.String()})
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = w.Write(b.Bytes())
+	page.Add(&pageStream{s: s})
+	if err := page.Build(); err != nil {
+		return fmt.Errorf("rtcstream: building the page: %w", err)
+	}
+	s.mux.Handle("/", page)
+	s.mux.HandleFunc("GET /favicon.ico", handleFavicon)
+	return nil
+}
+
+// pageStream is the stream as the one component of its own page. Unlike a
+// WebRTC component it links nothing: NewStream's handler has no extra
+// inputs or outputs, and a WebRTC component's stream keeps the ids its
+// Blocks page gave it.
+type pageStream struct {
+	s     *Stream
+	props ui.Props
+}
+
+func (c *pageStream) Common() *ui.Props { return &c.props }
+
+// InteractiveByDefault: a person starts and stops the stream.
+func (c *pageStream) InteractiveByDefault() bool { return true }
+
+func (c *pageStream) Mount(mux *http.ServeMux, prefix string) { c.s.mountSignalling(mux, prefix) }
+
+func (c *pageStream) Render(r *ui.Renderer, id string) error {
+	src, ok := r.MountURL(c)
+	if !ok {
+		return errors.New("rtcstream: the stream was not mounted")
+	}
+	return renderElement(r, id, c, c.s.element(src))
 }
 
 // favicon is a small camera icon, so browsers asking for one get it rather

@@ -131,10 +131,10 @@ func newStream(modality Modality, mode Mode, b *binding, o Options) (s *Stream, 
 		byID:     map[string]*session{},
 		mux:      http.NewServeMux(),
 	}
-	s.mountSignalling(s.mux, "/webrtc")
-	s.mux.Handle("GET /assets/", http.StripPrefix("/assets/", assetHandler()))
-	s.mux.HandleFunc("GET /{$}", s.handlePage)
-	s.mux.HandleFunc("GET /favicon.ico", handleFavicon)
+	if err := s.mountPage(); err != nil {
+		cancel()
+		return nil, err
+	}
 	return s, nil
 }
 

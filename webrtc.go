@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -30,8 +29,8 @@ type WebRTC struct {
 	mu      sync.Mutex
 	stream  *Stream
 	event   StreamEvent
-	trigger string // the trigger's component id, once linked
-	inputs  string // the extra inputs' component ids, space-separated
+	trigger string   // the trigger's component id, once linked
+	inputs  []string // the extra inputs' component ids
 }
 
 // WebRTCOptions configure a WebRTC component. The zero value is a
@@ -228,7 +227,7 @@ func (w *WebRTC) Link(l *ui.Links) error {
 		}
 		w.trigger = id
 	}
-	w.inputs = strings.Join(ids, " ")
+	w.inputs = ids
 	w.stream.setIDs(inputIDs, outputIDs)
 	return nil
 }
@@ -250,29 +249,17 @@ func (w *WebRTC) Render(r *ui.Renderer, id string) error {
 	if !ok {
 		return errors.New("rtcstream: the WebRTC component was not mounted")
 	}
-	r.Module("rtc-stream.js")
-	r.Stylesheet("rtc-stream.css")
-	e := s.element(src, "")
+	e := s.element(src)
 	p := w.opts.Props
 	// Height and width size the video area (gradio: "will affect the
 	// displayed video"), not the whole component.
 	e.Width, e.Height = p.Width, p.Height
 	w.mu.Lock()
-	if w.inputs != "" {
-		e.Attrs["inputs"] = w.inputs
-	}
-	if w.trigger != "" {
-		e.Attrs["trigger"] = w.trigger
-	}
+	e.Inputs = w.inputs
+	e.Trigger = w.trigger
 	w.mu.Unlock()
-	if !r.Interactive(w) {
-		// Display only: no Start button or camera controls; the stream
-		// starts from its Trigger or the page's script.
-		e.Attrs["interactive"] = "false"
-	}
-	return r.Block(id, w, ui.Block{Kind: "webrtc", SizesItself: true}, func() error {
-		r.Label(id, w, "")
-		_, err := r.WriteString(string(e.HTML()))
-		return err
-	})
+	// Display only: no Start button or camera controls; the stream starts
+	// from its Trigger or the page's script.
+	e.NonInteractive = !r.Interactive(w)
+	return renderElement(r, id, w, e)
 }

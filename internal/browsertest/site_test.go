@@ -36,28 +36,29 @@ func newSite(t *testing.T, offer func(w http.ResponseWriter, body map[string]any
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(web.Assets())))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		p := web.Page{
-			Title:       "rtcstream test",
-			Description: "A Go function processes your webcam; the result streams back over WebRTC.",
-			AssetsURL:   "assets",
-			Element: web.Element{
-				Mode:     q.Get("mode"),
-				Modality: q.Get("modality"),
-				NoMirror: q.Get("mirror") == "false",
-				Label:    q.Get("label"),
-				Attrs:    map[string]string{},
-			},
+		e := web.Element{
+			Mode:     q.Get("mode"),
+			Modality: q.Get("modality"),
+			NoMirror: q.Get("mirror") == "false",
+			Label:    q.Get("label"),
 		}
-		// Any other attribute of the element: ?attr=name=value (repeatable).
+		// Other attributes of the element: ?attr=name=value (repeatable).
 		for _, a := range q["attr"] {
-			if name, value, ok := strings.Cut(a, "="); ok {
-				p.Element.Attrs[name] = value
+			name, value, _ := strings.Cut(a, "=")
+			switch name {
+			case "icon":
+				e.Icon = value
+			case "interactive":
+				e.NonInteractive = value == "false"
+			default:
+				t.Errorf("the test site does not know the attribute %q", name)
 			}
 		}
+		// The component alone, without the Blocks runtime: a bare page.
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if err := web.RenderPage(w, p); err != nil {
-			t.Errorf("RenderPage: %v", err)
-		}
+		io.WriteString(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>rtcstream test</title>`+
+			`<link rel="stylesheet" href="assets/rtc-stream.css"><script type="module" src="assets/rtc-stream.js"></script></head>`+
+			`<body><main>`+string(e.HTML())+`</main></body></html>`)
 	})
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)

@@ -1,13 +1,12 @@
 // Package web holds the browser side of rtcstream: the <rtc-stream> custom
-// element and its stylesheet, as plain ES modules embedded in the binary (no
-// bundler, no npm, no external URL), and a minimal page that shows one element.
+// element and its stylesheet, and the Blocks runtime (blocks.js, blocks.css),
+// as plain ES modules embedded in the binary (no bundler, no npm, no external
+// URL), and Element, the Go description of one <rtc-stream> element.
 //
-// Serve the assets under any prefix and point the page at it:
+// Pages are made by package ui (a Blocks); serve the assets under any prefix
+// and load rtc-stream.js from there:
 //
 //	mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(web.Assets())))
-//	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-//		web.RenderPage(w, web.Page{Title: "Webcam", AssetsURL: "assets"})
-//	})
 //
 // The element talks to the signalling routes under its src attribute (default
 // "webrtc", relative to the page): POST {src}/offer and POST {src}/stop.

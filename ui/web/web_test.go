@@ -72,10 +72,6 @@ func TestAssetsNeedNoNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page := renderString(t, Page{})
-	if strings.Contains(page, "http://") || strings.Contains(page, "https://") {
-		t.Errorf("the page refers to an external URL:\n%s", page)
-	}
 }
 
 func TestProtocolNamesInSignalling(t *testing.T) {
