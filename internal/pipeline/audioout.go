@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,17 +18,23 @@ const (
 	// stall it skips the missed slots instead of bursting them.
 	maxBehind = 200 * time.Millisecond
 
-	// liveWindow is how long live audio must stand in the queue before
-	// the excess is dropped: if the queue never emptied for that long, the
-	// audio it held the whole time only added latency.
+	// liveWindow is how long live audio must stand in the queue above
+	// liveSlack before the excess is dropped: if the queue did not come
+	// down to the slack for that long, the audio it held the whole time
+	// only added latency.
 	liveWindow = time.Second
+	liveTicks  = int(liveWindow / AudioFrame)
 	// liveSlack is the standing live audio the queue keeps; above it, the
 	// excess is dropped. A jittery input keeps what it needs: its late
-	// frames empty the queue within the window, and the floor with them.
+	// frames bring the queue down to the slack within the window.
 	liveSlack = 10 * time.Millisecond
-	// quietWait is how long a drop waits for a quiet frame to cut at;
-	// after it, the drop cuts where the queue is.
-	quietWait = 500 * time.Millisecond
+	// liveWait is how long the pacer waits, at a time, for live audio
+	// that runs short, up to a frame per packet.
+	liveWait = 5 * time.Millisecond
+	// quietWait is how long a drop waits for a quiet frame to cut at
+	// (speech pauses every second or two); after it, the drop cuts where
+	// the queue is.
+	quietWait = 2 * time.Second
 	// quietRMS is the loudness under which a frame counts as quiet for a
 	// cut: about -40 dBFS.
 	quietRMS = 328
@@ -46,8 +53,8 @@ const (
 // limit waits, which paces producers faster than real time. Live audio
 // (QueueLive: a handler's output made from its input as it arrives) plays
 // with bounded latency: what the queue held for a whole second beyond
-// 10 ms is dropped, at a quiet frame when one comes within half a second, with a
-// short crossfade. The bound applies once the whole audio queued before
+// 10 ms is dropped, at a quiet frame when one comes within two seconds,
+// with a short crossfade. The bound applies once the whole audio queued before
 // has been sent.
 //
 // Every sample queued has a position: End reports the position after the
@@ -74,8 +81,9 @@ type AudioOut struct {
 	lastLive time.Time // when live audio was last queued
 
 	// The live bound (Run's goroutine, under mu).
-	floor     int       // the fewest samples left after a packet, this window
-	windowEnd time.Time // when this window's floor is judged
+	left      [liveTicks]int // samples left after each of the last packets of live audio, a ring
+	nLeft     int            // how many of left are filled
+	nextLeft  int
 	pending   int       // samples to drop at the next quiet frame
 	waitQuiet time.Time // when the pending drop stops waiting for quiet
 
@@ -87,7 +95,8 @@ type AudioOutStats struct {
 	Sent        uint64        // packets written
 	Late        uint64        // packets sent late, to catch up with the schedule
 	Skipped     uint64        // slots skipped after a stall longer than 200 ms
-	Short       uint64        // packets of live audio padded with silence: it came late
+	Short       uint64        // packets of live audio padded with silence: it came too late
+	Waited      time.Duration // the schedule slipped waiting for live audio that ran short
 	DroppedLive time.Duration // live audio dropped to bound the latency
 	Flushed     time.Duration // audio dropped by Flush
 }
@@ -239,7 +248,7 @@ func (o *AudioOut) Flush() {
 	if n := len(o.queued); n > 0 {
 		o.drop(n, AudioDropFlush)
 	}
-	o.pending = 0
+	o.pending, o.nLeft = 0, 0
 }
 
 // drop removes the first n queued samples. o.mu must be held.
@@ -284,7 +293,8 @@ func (o *AudioOut) Run(ctx context.Context) error {
 	frame := make([]int16, opusFrameLen)
 	var packet []byte
 	var start time.Time
-	for slot := int64(0); ; slot++ {
+	var waited time.Duration // for this slot's live audio
+	for slot := int64(0); ; {
 		select {
 		case <-ctx.Done():
 			return nil
@@ -304,6 +314,17 @@ func (o *AudioOut) Run(ctx context.Context) error {
 			o.stats.Skipped += uint64(skip)
 			o.mu.Unlock()
 		}
+		if waited < AudioFrame && o.liveRunsShort(now) {
+			// Live audio is on its way (a stall delays the input and the
+			// pacer alike): wait for it rather than send silence into the
+			// middle of it. The schedule slips; the latency bound takes
+			// the slip back at a quiet moment.
+			waited += liveWait
+			start = start.Add(liveWait)
+			timer.Reset(liveWait)
+			continue
+		}
+		waited = 0
 		o.take(frame, now, late > AudioFrame/2)
 		var err error
 		if packet, err = o.enc.Encode(packet[:0], frame); err != nil {
@@ -314,8 +335,21 @@ func (o *AudioOut) Run(ctx context.Context) error {
 				return err
 			}
 		}
-		timer.Reset(time.Until(start.Add(time.Duration(slot+1) * AudioFrame)))
+		slot++
+		timer.Reset(time.Until(start.Add(time.Duration(slot) * AudioFrame)))
 	}
+}
+
+// liveRunsShort reports whether live audio was flowing a moment ago but
+// the queue now holds less than a packet of it.
+func (o *AudioOut) liveRunsShort(now time.Time) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	short := o.head >= o.wholeEnd && len(o.queued) < opusFrameLen && now.Sub(o.lastLive) < 2*AudioFrame
+	if short {
+		o.stats.Waited += liveWait
+	}
+	return short
 }
 
 // take moves the next 20 ms of the queue into frame, silence where the
@@ -346,26 +380,27 @@ func (o *AudioOut) take(frame []int16, now time.Time, late bool) {
 	o.bound(left, now)
 }
 
-// bound watches the fewest live samples left behind a packet over each
-// window: what the queue held above the slack all that time only added
-// latency, and is scheduled to be dropped.
+// bound remembers how much live audio each of the last window's packets
+// left behind: the fewest, above the slack, stood in the queue the whole
+// window and only added latency, so it is scheduled to be dropped.
 func (o *AudioOut) bound(left int, now time.Time) {
-	if o.head < o.wholeEnd || o.pending > 0 {
-		o.windowEnd = time.Time{} // whole audio plays; the window starts after it
+	if o.head < o.wholeEnd {
+		o.nLeft = 0 // whole audio plays; the window starts after it
 		return
 	}
-	if o.windowEnd.IsZero() {
-		o.windowEnd, o.floor = now.Add(liveWindow), left
+	o.left[o.nextLeft] = left
+	o.nextLeft = (o.nextLeft + 1) % liveTicks
+	if o.nLeft < liveTicks {
+		o.nLeft++
 		return
 	}
-	o.floor = min(o.floor, left)
-	if now.Before(o.windowEnd) {
-		return
+	floor := slices.Min(o.left[:])
+	if excess := floor - samplesOf(liveSlack) - o.pending; excess > 0 {
+		if o.pending == 0 {
+			o.waitQuiet = now.Add(quietWait) // a drop already waiting keeps its deadline
+		}
+		o.pending += excess
 	}
-	if keep := samplesOf(liveSlack); o.floor > keep {
-		o.pending, o.waitQuiet = o.floor-keep, now.Add(quietWait)
-	}
-	o.windowEnd = time.Time{}
 }
 
 // splice drops the first n queued samples, crossfading the audio before
@@ -382,6 +417,9 @@ func (o *AudioOut) splice(n int) {
 		}
 	}
 	o.drop(n, AudioDropLatency)
+	for i := range o.left {
+		o.left[i] = max(0, o.left[i]-n) // as if the cut audio had never been queued
+	}
 }
 
 func rms(pcm []int16) float64 {
