@@ -62,13 +62,7 @@ const (
 )
 
 // Stages lists every Stage, in the frame's order.
-func Stages() []Stage {
-	all := make([]Stage, numStages)
-	for i := range all {
-		all[i] = Stage(i)
-	}
-	return all
-}
+func Stages() []Stage { return upTo(numStages) }
 
 func (s Stage) String() string { return pipeline.Stage(s).String() }
 
@@ -91,13 +85,7 @@ const (
 )
 
 // FrameDrops lists every FrameDrop.
-func FrameDrops() []FrameDrop {
-	all := make([]FrameDrop, numFrameDrops)
-	for i := range all {
-		all[i] = FrameDrop(i)
-	}
-	return all
-}
+func FrameDrops() []FrameDrop { return upTo(numFrameDrops) }
 
 func (d FrameDrop) String() string { return pipeline.Drop(d).String() }
 
@@ -114,8 +102,15 @@ const (
 )
 
 // AudioDrops lists every AudioDrop.
-func AudioDrops() []AudioDrop {
-	return []AudioDrop{AudioDropLatency, AudioDropFlush}
+func AudioDrops() []AudioDrop { return upTo(numAudioDrops) }
+
+// upTo lists an enum's values, 0 to n-1.
+func upTo[T ~int](n T) []T {
+	all := make([]T, n)
+	for i := range all {
+		all[i] = T(i)
+	}
+	return all
 }
 
 func (d AudioDrop) String() string { return pipeline.AudioDrop(d).String() }
