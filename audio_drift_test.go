@@ -11,7 +11,6 @@ import (
 
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/client"
-	"github.com/rtcstream/rtcstream/media"
 )
 
 // echoRunLength is how long the drift tests echo audio: long enough that
@@ -118,22 +117,8 @@ func TestAudioEchoLagHolds(t *testing.T) {
 		t.Skipf("a %v echo; skipped with -short", echoRunLength)
 	}
 	checkLeaks(t)
-	var handled sync.Mutex
-	frames := 0
-	echo := func(ctx context.Context, in <-chan media.AudioFrame, out chan<- media.AudioFrame) error {
-		for f := range in {
-			handled.Lock()
-			frames++
-			handled.Unlock()
-			select {
-			case out <- f:
-			case <-ctx.Done():
-				return nil
-			}
-		}
-		return nil
-	}
-	s, err := rtcstream.NewStream(rtcstream.Audio, rtcstream.SendReceive, echo, &rtcstream.Options{Network: loopback})
+	probe := &audioProbe{} // an echo that counts what it handles
+	s, err := rtcstream.NewStream(rtcstream.Audio, rtcstream.SendReceive, probe.echo, &rtcstream.Options{Network: loopback})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,9 +147,7 @@ func TestAudioEchoLagHolds(t *testing.T) {
 	first, r1 := lagAt(&sent, &got, 2*time.Second)
 	last, r2 := lagAt(&sent, &got, echoRunLength-echoLagWindow-time.Second)
 	st := c.AudioStats()
-	handled.Lock()
-	inFrames := frames
-	handled.Unlock()
+	inFrames, _ := probe.since(time.Time{})
 	t.Logf("lag %v (r %.3f) over the first 10 s, %v (r %.3f) over the last; packets: %d sent, %d handled, %d received, %d concealed",
 		first.Round(100*time.Microsecond), r1, last.Round(100*time.Microsecond), r2, packets, inFrames, st.PacketsReceived, st.FramesConcealed)
 	if r1 < 0.9 || r2 < 0.9 {

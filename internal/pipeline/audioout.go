@@ -345,11 +345,17 @@ func (o *AudioOut) Run(ctx context.Context) error {
 func (o *AudioOut) liveRunsShort(now time.Time) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	short := o.head >= o.wholeEnd && len(o.queued) < opusFrameLen && now.Sub(o.lastLive) < 2*AudioFrame
+	short := len(o.queued) < opusFrameLen && o.liveFlowing(now)
 	if short {
 		o.stats.Waited += liveWait
 	}
 	return short
+}
+
+// liveFlowing reports whether live audio is what plays and some came a
+// moment ago. o.mu must be held.
+func (o *AudioOut) liveFlowing(now time.Time) bool {
+	return o.head >= o.wholeEnd && now.Sub(o.lastLive) < 2*AudioFrame
 }
 
 // take moves the next 20 ms of the queue into frame, silence where the
@@ -363,7 +369,7 @@ func (o *AudioOut) take(frame []int16, now time.Time, late bool) {
 	}
 	n := copy(frame, o.queued)
 	clear(frame[n:])
-	if n < len(frame) && o.head >= o.wholeEnd && now.Sub(o.lastLive) < 2*AudioFrame {
+	if n < len(frame) && o.liveFlowing(now) {
 		o.stats.Short++
 	}
 	if n > 0 {
