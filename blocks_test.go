@@ -243,3 +243,55 @@ func TestBlocksReceiveLiveInput(t *testing.T) {
 	c.SendInput(map[string]any{levelID: 0.9})
 	read(213)
 }
+
+// An empty StreamEvent means the stream itself in and out, as for
+// NewStream, for video as for audio; the general VideoHandlerFunc works on
+// a component too.
+func TestBlocksEmptyStreamEventIsTheStreamItself(t *testing.T) {
+	checkLeaks(t)
+	ctx := testContext(t, 30*time.Second)
+	var gotPTS []time.Duration
+	general := rtcstream.VideoHandlerFunc(func(_ context.Context, f *image.YCbCr, pts time.Duration) (image.Image, error) {
+		gotPTS = append(gotPTS, pts) // one session, one goroutine
+		return invert(f), nil
+	})
+	for _, tc := range []struct {
+		name string
+		fn   any
+	}{
+		{"plain", invert},
+		{"VideoHandlerFunc", general},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			video := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{Options: rtcstream.Options{Network: loopback}})
+			demo := ui.NewBlocks(nil)
+			demo.Add(video)
+			if err := video.Stream(tc.fn, rtcstream.StreamEvent{}); err != nil {
+				t.Fatalf("an empty StreamEvent: %v", err)
+			}
+			t.Cleanup(func() { video.Close() })
+			srv := httptest.NewServer(demo)
+			t.Cleanup(srv.Close)
+			c := dial(t, ctx, srv.URL)
+			sendFrames(t, ctx, c, 320, 240, 60, 30)
+			for got := 0; got < 5; got++ {
+				f, err := c.ReadFrame(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if left, right := lumaAt(f.Image, 80, 120), lumaAt(f.Image, 260, 120); left < 150 || right > 100 { // 40 and 200 before inverting
+					t.Fatalf("frame %d not inverted: left luma %d, right %d", got, left, right)
+				}
+			}
+		})
+	}
+	if len(gotPTS) < 5 || gotPTS[len(gotPTS)-1] <= gotPTS[0] {
+		t.Fatalf("VideoHandlerFunc got presentation times %v, want increasing", gotPTS)
+	}
+	// Title and Description title NewStream's own page: a component
+	// refuses them rather than ignore them.
+	titled := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{Options: rtcstream.Options{Title: "Demo"}})
+	if err := titled.Stream(invert, rtcstream.StreamEvent{}); err == nil || !strings.Contains(err.Error(), "ui.Markdown") {
+		t.Fatalf("a component with a Title: %v, want an error pointing to ui.Markdown", err)
+	}
+}

@@ -7,9 +7,9 @@ import (
 )
 
 // TestRootLinksNoHeavyDependencies: a user who imports rtcstream for a
-// video filter links neither ONNX Runtime's glue nor Prometheus; those come
-// with package voice (Silero VAD) and package metrics, for those who
-// import them.
+// video filter links neither ONNX Runtime's glue, Prometheus nor LiveKit;
+// those come with package voice (Silero VAD), package metrics and package
+// livekit, for those who import them.
 func TestRootLinksNoHeavyDependencies(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "github.com/rtcstream/rtcstream").Output()
 	if err != nil {
@@ -23,6 +23,9 @@ func TestRootLinksNoHeavyDependencies(t *testing.T) {
 		"github.com/yalue/onnxruntime_go",
 		"github.com/prometheus/client_golang/prometheus",
 		"github.com/rtcstream/rtcstream/internal/ort",
+		"github.com/livekit/server-sdk-go/v2",
+		"github.com/livekit/protocol/livekit",
+		"github.com/redis/go-redis/v9",
 	} {
 		for _, d := range deps {
 			if d == banned {

@@ -10,7 +10,8 @@
 //	if err != nil {
 //		log.Fatal(err)
 //	}
-//	log.Fatal(http.ListenAndServe(":7860", s)) // page at /, signalling under /webrtc/
+//	// page at /, signalling under /webrtc/
+//	log.Fatal(rtcstream.NewHTTPServer(":7860", s).ListenAndServe())
 //
 // # The frame path
 //
@@ -49,8 +50,19 @@
 // Every failure is an HTTP status with a JSON body {"error", "message"}:
 // 400 for malformed JSON, non-offers, invalid SDP or an offer without VP8,
 // 404 for an unknown session, 409 for a duplicate webrtc_id, 413 for a body
-// over Options.MaxBodyBytes, 503 with Retry-After when Options.MaxSessions
-// sessions are running.
+// over Options.MaxBodyBytes, 503 with Retry-After when Options.ConcurrencyLimit
+// sessions are running. Requests from other sites' pages, without
+// Options.Authorize's consent, or faster than Options.ClientLimits allow
+// are refused too (403, 401, 429); NewHTTPServer adds the timeouts a
+// public server needs.
+//
+// Beside the page's signalling, a stream that takes media is a WHIP
+// endpoint (POST /webrtc/whip with application/sdp, RFC 9725: OBS,
+// GStreamer, client.PublishWHIP) and one that sends media a WHEP endpoint
+// (POST /webrtc/whep: any WHEP player watches a WHIP publisher's or a
+// generator's processed output, Options.MaxViewers of them a session).
+// Options.Record records sessions to WebM; package source feeds
+// receive-mode streams from files and ffmpeg inputs.
 //
 // Package client is a Go implementation of the browser side, for tests,
 // load generation and automation.

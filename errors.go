@@ -1,6 +1,11 @@
 package rtcstream
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/rtcstream/rtcstream/internal/bind"
+)
 
 // Errors a Stream reports. HTTP clients see them as a status and a JSON
 // body {"error": code, "message": text}; see the signalling routes on Stream.
@@ -13,11 +18,15 @@ var (
 	ErrClosed = errors.New("rtcstream: closed")
 )
 
-// apiError is a failure of a signalling request, as the client sees it.
-type apiError struct {
-	status  int
-	code    string
-	message string
+// bindError reports a binding failure under ErrBadHandler or
+// ErrUnsupported.
+func bindError(err error) error {
+	var be *bind.Error
+	if !errors.As(err, &be) {
+		return err
+	}
+	if be.Unsupported {
+		return fmt.Errorf("%w: %s", ErrUnsupported, be.Msg)
+	}
+	return fmt.Errorf("%w: %s", ErrBadHandler, be.Msg)
 }
-
-func (e *apiError) Error() string { return e.code + ": " + e.message }

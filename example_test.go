@@ -23,7 +23,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer s.Close()
-	_ = http.ListenAndServe // http.ListenAndServe(":7860", s) serves the page
+	_ = rtcstream.NewHTTPServer(":7860", s) // its ListenAndServe serves the page, with timeouts
 }
 
 // Mounting a Stream under a path of a larger site.

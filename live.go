@@ -3,6 +3,8 @@ package rtcstream
 import (
 	"reflect"
 	"sync"
+
+	"github.com/rtcstream/rtcstream/internal/bind"
 )
 
 // Live is an extra input that a long-running handler reads while it runs,
@@ -29,8 +31,8 @@ func (l Live[T]) Get() T {
 	return l.val.Interface().(T)
 }
 
-// liveParam is implemented by every Live[T]; bind uses it to recognise
-// live parameters and their element type.
+// liveParam is implemented by every Live[T]: the binding recognises live
+// parameters and makes them through liveHooks.
 type liveParam interface {
 	liveType() reflect.Type
 	bound(mu *sync.Mutex, val *reflect.Value) any
@@ -42,10 +44,14 @@ func (Live[T]) bound(mu *sync.Mutex, val *reflect.Value) any { return Live[T]{mu
 
 var typeLiveParam = reflect.TypeFor[liveParam]()
 
-// liveElem returns T for a Live[T] parameter type.
-func liveElem(t reflect.Type) (reflect.Type, bool) {
-	if !t.Implements(typeLiveParam) {
-		return nil, false
-	}
-	return reflect.Zero(t).Interface().(liveParam).liveType(), true
+var liveHooks = bind.Live{
+	Elem: func(t reflect.Type) (reflect.Type, bool) {
+		if !t.Implements(typeLiveParam) {
+			return nil, false
+		}
+		return reflect.Zero(t).Interface().(liveParam).liveType(), true
+	},
+	Make: func(t reflect.Type, mu *sync.Mutex, val *reflect.Value) reflect.Value {
+		return reflect.ValueOf(reflect.Zero(t).Interface().(liveParam).bound(mu, val))
+	},
 }

@@ -1,7 +1,9 @@
 package rtcstream_test
 
 import (
+	"context"
 	"io"
+	"iter"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -10,9 +12,12 @@ import (
 
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/client"
+	"github.com/rtcstream/rtcstream/internal/browsertest"
 	"github.com/rtcstream/rtcstream/internal/streamtest"
 	"github.com/rtcstream/rtcstream/media"
 	"github.com/rtcstream/rtcstream/metrics"
+	"github.com/rtcstream/rtcstream/vad"
+	"github.com/rtcstream/rtcstream/voice"
 )
 
 // metricValue reads one sample from a Prometheus text exposition.
@@ -151,5 +156,44 @@ func TestAudioMetrics(t *testing.T) {
 	}
 	if v := metricValue(t, text, `rtcstream_audio_dropped_seconds_total{reason="flush"}`); v != 0 {
 		t.Errorf("%v s of audio flushed, want none", v)
+	}
+}
+
+// TestTurnMetrics: voice.ReplyOnPause reports each turn through
+// Session.ReportTurn, and the metrics count it by detector with its
+// timings: the turn ends a pause (480 ms, plus a window) after the speech.
+func TestTurnMetrics(t *testing.T) {
+	checkLeaks(t)
+	ctx := testContext(t, 30*time.Second)
+	m, err := metrics.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sayBack := func(ctx context.Context, u media.AudioFrame) iter.Seq[media.AudioFrame] {
+		return func(yield func(media.AudioFrame) bool) { yield(u) }
+	}
+	h := voice.ReplyOnPause(sayBack, &voice.ReplyOnPauseOptions{Detector: func() (vad.Detector, error) { return vad.NewEnergyDetector(), nil }})
+	s, err := rtcstream.NewStream(rtcstream.Audio, rtcstream.SendReceive, h,
+		&rtcstream.Options{Network: loopback, Observer: m, AudioInputRate: 16000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := streamtest.ServeWithMetrics(t, s, m)
+	c := audioConn(t, ctx, url)
+	rate, hello, err := browsertest.ReadWAV("vad/testdata/hello.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := media.NewResampler(rate, client.AudioRate, 1, media.QualityMedium)
+	speech := append(rs.Flush(rs.Process(nil, hello)), make([]int16, 2*client.AudioRate)...)
+	writePaced(t, ctx, c, speech, &timedAudio{})
+	text := scrape(t, url+"/metrics")
+	if v := metricValue(t, text, `rtcstream_turns_total{detector="energy"}`); v != 1 {
+		t.Fatalf("%v turns counted for the energy detector, want 1", v)
+	}
+	end := metricValue(t, text, "rtcstream_turn_end_seconds_sum")
+	reply := metricValue(t, text, "rtcstream_turn_first_reply_seconds_sum")
+	if end < 0.45 || end > 0.6 || reply < end || reply > end+0.3 {
+		t.Errorf("turn end %.3f s, first reply %.3f s after the speech; want about 0.5 s, and the reply just after", end, reply)
 	}
 }

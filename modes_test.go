@@ -161,7 +161,7 @@ func TestQueueWaitsForAFreeSlot(t *testing.T) {
 	checkLeaks(t)
 	ctx := testContext(t, 60*time.Second)
 	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, invert,
-		&rtcstream.Options{Network: loopback, MaxSessions: 1})
+		&rtcstream.Options{Network: loopback, ConcurrencyLimit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestQueueDropsVanishedWaiters(t *testing.T) {
 	checkLeaks(t)
 	ctx := testContext(t, 60*time.Second)
 	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, invert,
-		&rtcstream.Options{Network: loopback, MaxSessions: 1})
+		&rtcstream.Options{Network: loopback, ConcurrencyLimit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

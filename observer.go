@@ -37,6 +37,34 @@ type Observer interface {
 	RTT(d time.Duration)
 }
 
+// TurnObserver is an Observer that is also told of each turn of a
+// conversation, as a turn-taking handler reports it with
+// Session.ReportTurn (voice.ReplyOnPause does). Package metrics implements
+// it.
+type TurnObserver interface {
+	Observer
+	Turn(t Turn)
+}
+
+// Turn is one turn of a conversation: the user spoke, paused, and the
+// reply began.
+type Turn struct {
+	// Detector names the voice activity detector: "silero", "energy", or
+	// another's type.
+	Detector string
+	// Utterance is the length of the audio the reply got, its padding
+	// included.
+	Utterance time.Duration
+	// EndOfTurn runs from the end of the speech to the turn's end (the
+	// pause detected): the pause, plus up to a detector window.
+	EndOfTurn time.Duration
+	// FirstReply runs from the end of the speech to the reply's first
+	// audio queued to be played: EndOfTurn plus the reply's own start (a
+	// transcription, a model's first sentence, speech). The caller hears
+	// it a network trip and a jitter buffer later.
+	FirstReply time.Duration
+}
+
 // Stage is a step of a video frame's path through the server.
 type Stage int
 
@@ -81,6 +109,10 @@ const (
 	DropDecodeError
 	// DropEncoder: the encoder's rate control skipped it.
 	DropEncoder
+	// DropTooLarge: its keyframe declared a size over
+	// Options.MaxFrameSize, or it referenced such a keyframe; it was not
+	// decoded.
+	DropTooLarge
 	numFrameDrops
 )
 
@@ -122,29 +154,18 @@ var (
 	_ [0]struct{} = [numAudioDrops - AudioDrop(pipeline.NumAudioDrops)]struct{}{}
 )
 
-// pathObserver tells an Observer what the frame and audio paths report.
-type pathObserver struct{ o Observer }
+// engineObserver tells an Observer what the engine reports.
+type engineObserver struct{ o Observer }
 
-func (p pathObserver) Stage(s pipeline.Stage, d time.Duration) { p.o.FrameStage(Stage(s), d) }
-func (p pathObserver) Drop(d pipeline.Drop)                    { p.o.FrameDropped(FrameDrop(d)) }
-func (p pathObserver) Bytes(in bool, n int)                    { p.o.VideoBytes(in, n) }
-func (p pathObserver) AudioQueued(d time.Duration)             { p.o.AudioQueued(d) }
-func (p pathObserver) AudioDropped(r pipeline.AudioDrop, d time.Duration) {
-	p.o.AudioDropped(AudioDrop(r), d)
+func (e engineObserver) Stage(s pipeline.Stage, d time.Duration) { e.o.FrameStage(Stage(s), d) }
+func (e engineObserver) Drop(d pipeline.Drop)                    { e.o.FrameDropped(FrameDrop(d)) }
+func (e engineObserver) Bytes(in bool, n int)                    { e.o.VideoBytes(in, n) }
+func (e engineObserver) AudioQueued(d time.Duration)             { e.o.AudioQueued(d) }
+func (e engineObserver) AudioDropped(r pipeline.AudioDrop, d time.Duration) {
+	e.o.AudioDropped(AudioDrop(r), d)
 }
-
-// observer returns the frame path's observer, or nil.
-func (s *Stream) observer() pipeline.Observer {
-	if s.opts.Observer == nil {
-		return nil
-	}
-	return pathObserver{s.opts.Observer}
-}
-
-// audioObserver returns the audio output's observer, or nil.
-func (s *Stream) audioObserver() pipeline.AudioObserver {
-	if s.opts.Observer == nil {
-		return nil
-	}
-	return pathObserver{s.opts.Observer}
-}
+func (e engineObserver) SessionStarted()            { e.o.SessionStarted() }
+func (e engineObserver) SessionEnded(reason string) { e.o.SessionEnded(reason) }
+func (e engineObserver) LineChanged(delta int)      { e.o.LineChanged(delta) }
+func (e engineObserver) HandlerFailed()             { e.o.HandlerFailed() }
+func (e engineObserver) RTT(d time.Duration)        { e.o.RTT(d) }

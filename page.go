@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/rtcstream/rtcstream/internal/uiext"
 	"github.com/rtcstream/rtcstream/ui"
 	"github.com/rtcstream/rtcstream/ui/web"
 )
@@ -26,10 +27,11 @@ func (s *Stream) element(src string) web.Element {
 		ButtonWaiting:    o.ButtonLabels.Waiting,
 		ShowStats:        o.ShowStats,
 		TimeLimit:        o.TimeLimit,
-		ConcurrencyLimit: o.MaxSessions,
+		ConcurrencyLimit: o.ConcurrencyLimit,
 		// The page fetches {src}/config per connection, so a function
 		// can hand out fresh credentials each time.
 		FetchRTCConfig: o.RTCConfiguration != nil || o.RTCConfigurationFunc != nil,
+		LiveKitToken:   o.LiveKit.TokenURL,
 	}
 	if tc := o.TrackConstraints; tc != nil {
 		e.TrackConstraints = &web.TrackConstraints{Width: tc.Width, Height: tc.Height, FrameRate: tc.FrameRate, FacingMode: tc.FacingMode}
@@ -61,10 +63,11 @@ const pageCSS = `.stream-heading h1 { font-size: 1.6rem; margin: 0 0 8px; text-a
 func (s *Stream) mountPage() error {
 	o := s.opts
 	page := ui.NewBlocks(&ui.BlocksOptions{
-		Title:  o.Title,
-		CSS:    pageCSS,
-		Head:   `<link rel="icon" href="favicon.ico" type="image/svg+xml">`,
-		Logger: o.Logger,
+		Title:          o.Title,
+		CSS:            pageCSS,
+		Head:           `<link rel="icon" href="favicon.ico" type="image/svg+xml">`,
+		Logger:         o.Logger,
+		FrameAncestors: o.FrameAncestors,
 	})
 	if o.Title != "" || o.Description != "" {
 		var h strings.Builder
@@ -76,7 +79,9 @@ func (s *Stream) mountPage() error {
 		}
 		page.Add(&ui.HTML{Props: ui.Props{ElemClasses: []string{"stream-heading"}}, Value: h.String()})
 	}
-	page.Add(&pageStream{s: s})
+	ps := &pageStream{s: s}
+	uiext.Attach(&ps.props, ps)
+	page.Add(ps)
 	if err := page.Build(); err != nil {
 		return fmt.Errorf("rtcstream: building the page: %w", err)
 	}
@@ -99,7 +104,12 @@ func (c *pageStream) Common() *ui.Props { return &c.props }
 // InteractiveByDefault: a person starts and stops the stream.
 func (c *pageStream) InteractiveByDefault() bool { return true }
 
-func (c *pageStream) Mount(mux *http.ServeMux, prefix string) { c.s.mountSignalling(mux, prefix) }
+func (c *pageStream) Link(uiext.Links) error { return nil }
+
+// ConnectSources: the LiveKit server the page joins, if it does.
+func (c *pageStream) ConnectSources() []string { return c.s.opts.LiveKit.connectSources() }
+
+func (c *pageStream) Mount(mux *http.ServeMux, prefix string) { c.s.eng.Mount(mux, prefix) }
 
 func (c *pageStream) Render(r *ui.Renderer, id string) error {
 	src, ok := r.MountURL(c)

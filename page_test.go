@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -45,7 +47,8 @@ func TestStreamPage(t *testing.T) {
 		`<link rel="stylesheet" href="assets/rtc-stream.css">`,
 		`<script type="module" src="assets/rtc-stream.js"></script>`,
 		`<script type="module" src="assets/blocks.js"></script>`,
-		`<rtc-stream src="webrtc" mode="send-receive" modality="video"></rtc-stream>`,
+		// The default session cap: 4 a core (Options.ConcurrencyLimit).
+		`<rtc-stream src="webrtc" mode="send-receive" modality="video" concurrency-limit="` + strconv.Itoa(4*runtime.GOMAXPROCS(0)) + `"></rtc-stream>`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q:\n%s", want, page)
@@ -86,7 +89,7 @@ func TestStreamPageElement(t *testing.T) {
 		ButtonLabels:     rtcstream.ButtonLabels{Start: "Go", Stop: "Halt", Waiting: "Queued"},
 		ShowStats:        true,
 		TimeLimit:        90 * time.Second,
-		MaxSessions:      2,
+		ConcurrencyLimit: 2,
 		RTCConfiguration: &rtcstream.RTCConfiguration{},
 		TrackConstraints: &rtcstream.TrackConstraints{Width: 320, FacingMode: "user"},
 	}), "/")

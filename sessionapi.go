@@ -8,38 +8,79 @@ import (
 	"log/slog"
 
 	"github.com/rtcstream/rtcstream/internal/pipeline"
+	"github.com/rtcstream/rtcstream/internal/server"
 	"github.com/rtcstream/rtcstream/media"
+	"github.com/rtcstream/rtcstream/ui"
 )
 
 // Session is a handler's view of the session it runs in: what it can do
 // besides reading its input and inputs and producing its output. Helpers
 // such as voice.ReplyOnPause are built on it alone, so a user can write
-// their own. Its methods are safe for concurrent use.
-type Session struct{ ss *session }
+// their own. In a LiveKit worker (package livekit) it is the participant's
+// stream, and the page is the participant. Its methods are safe for
+// concurrent use.
+type Session struct{ ss server.Handle }
 
 // SessionFrom returns the session whose handler got ctx (every handler
 // form that takes a context.Context), or nil when ctx is not a handler's,
 // for example in a test that calls the handler directly.
 func SessionFrom(ctx context.Context) *Session {
-	ss, _ := ctx.Value(sessionKey{}).(*session)
+	ss := server.FromContext(ctx)
 	if ss == nil {
 		return nil
 	}
 	return &Session{ss}
 }
 
-// sessionKey carries the session in its handler's context.
-type sessionKey struct{}
+// Input returns the current value of input c, one of the stream's extra
+// inputs (StreamEvent.Inputs), as the page last set it: its initial value
+// until then, converted as a handler parameter would be. ok is false when
+// c is not one of the stream's inputs. Handlers of a fixed signature (an
+// AudioStreamFunc such as voice.ReplyOnPause's, an AudioVideoHandler, a
+// reply) read their inputs this way; others get them as parameters.
+func (s *Session) Input(c ui.Input) (v any, ok bool) { return s.ss.Input(c) }
+
+// Output sends v to the page as the value of output c, one of the
+// stream's additional outputs (StreamEvent.Outputs): a transcript to a
+// ui.Chatbot, a reading to a Textbox. A value equal to the one last sent
+// is not sent again. It returns an error when c is not one of the
+// stream's outputs or v does not encode for it; it does not block on the
+// network. Handlers of a fixed signature send their outputs this way;
+// others return them as results.
+func (s *Session) Output(c ui.Output, v any) error {
+	if err := s.ss.Output(c, v); err != nil {
+		return fmt.Errorf("rtcstream: Output: %w", err)
+	}
+	return nil
+}
+
+// ReportTurn tells the Stream's Observer of a turn of conversation, when
+// it is a TurnObserver (package metrics keeps its timings); otherwise it
+// does nothing. Turn-taking handlers call it as each reply begins.
+func (s *Session) ReportTurn(t Turn) {
+	if eo, ok := s.ss.Observer().(engineObserver); ok {
+		if to, ok := eo.o.(TurnObserver); ok {
+			to.Turn(t)
+		}
+	}
+}
 
 // ErrNoAudioOutput is returned by Session.Play in a session that sends no
 // audio to the browser (video, or send mode).
 var ErrNoAudioOutput = errors.New("rtcstream: the session sends no audio")
 
-// ID is the session's webrtc_id, as the page chose it.
-func (s *Session) ID() string { return s.ss.id }
+// ID is the session's webrtc_id, as the page chose it; in a LiveKit
+// worker, the participant's identity.
+func (s *Session) ID() string { return s.ss.ID() }
+
+// Identity is what Options.Authorize returned for the request that
+// started the session (a user name, a token's claims); nil without
+// Authorize. In a LiveKit worker it is the participant's identity (a
+// string), which the token that let it join named.
+func (s *Session) Identity() any { return s.ss.Identity() }
 
 // Logger is the Stream's logger with the session's ID attached.
-func (s *Session) Logger() *slog.Logger { return s.ss.log }
+func (s *Session) Logger() *slog.Logger { return s.ss.Logger() }
 
 // Send sends msg to the page as JSON over the session's data channel.
 // The page's stream element dispatches every message as a
@@ -61,9 +102,7 @@ func (s *Session) Send(msg any) error {
 	if json.Unmarshal(b, &head) != nil || head.Type == "" {
 		return fmt.Errorf(`rtcstream: Send: the message must be a JSON object with a "type"; got %s`, clip(b, 60))
 	}
-	if c := s.ss.conn.Load(); c != nil {
-		c.Send(b)
-	}
+	s.ss.SendJSON(b)
 	return nil
 }
 
@@ -105,10 +144,10 @@ func (s *Session) FlushAudio() {
 }
 
 func (s *Session) output() (*pipeline.AudioOut, error) {
-	if s.ss.audio == nil || s.ss.audio.out == nil {
-		return nil, ErrNoAudioOutput
+	if out := s.ss.AudioOut(); out != nil {
+		return out, nil
 	}
-	return s.ss.audio.out, nil
+	return nil, ErrNoAudioOutput
 }
 
 // closedAs reports the output's closing as ErrClosed.

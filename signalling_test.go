@@ -99,7 +99,7 @@ func TestSignallingSessionRules(t *testing.T) {
 	checkLeaks(t)
 	ctx := testContext(t, 30*time.Second)
 	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, invert,
-		&rtcstream.Options{Network: loopback, MaxSessions: 1})
+		&rtcstream.Options{Network: loopback, ConcurrencyLimit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,12 +4,24 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 
-	"github.com/pion/webrtc/v4"
-
+	"github.com/rtcstream/rtcstream/internal/bind"
 	"github.com/rtcstream/rtcstream/internal/peer"
+	"github.com/rtcstream/rtcstream/internal/server"
+	"github.com/rtcstream/rtcstream/internal/streamlink"
 )
+
+// Package livekit's worker runs a Stream's handlers; it reads the Stream's
+// engine configuration through streamlink.
+func init() {
+	streamlink.Config = func(v any) (server.Config, bool) {
+		s, ok := v.(*Stream)
+		if !ok || s == nil {
+			return server.Config{}, false
+		}
+		return s.eng.Config(), true
+	}
+}
 
 // Stream turns a handler into a real-time stream served to browsers. It is
 // an http.Handler that serves its page at "/", its assets under "/assets/"
@@ -21,30 +33,10 @@ import (
 type Stream struct {
 	modality Modality
 	mode     Mode
-	bind     *binding                 // video handlers
-	audio    *audioBinding            // audio handlers
-	av       func() AudioVideoHandler // audio-video handlers, one per session
 	opts     Options
-	api      *webrtc.API    // shared by sessions without bandwidth adaptation
-	net      peer.NetConfig // for sessions that make their own API
-	mux      *http.ServeMux
-
-	// ids maps page component ids to the handler's parameters and
-	// results; set when the stream is mounted on a Blocks page.
-	idsMu     sync.RWMutex
-	inputIDs  map[string]int // component id -> parameter index
-	outputIDs map[int]string // result index -> component id
-
-	ctx    context.Context // the lifetime of every session
-	cancel context.CancelFunc
-
-	mu       sync.Mutex
-	byToken  map[string]*session
-	byID     map[string]*session
-	queue    []*ticket // the waiting line, in order (queue.go)
-	reported int       // the waiting count last told to the Observer
-	closed   bool
-	sessions sync.WaitGroup
+	bind     *bind.Binding
+	eng      *server.Stream
+	mux      *http.ServeMux // the page, its assets and signalling
 }
 
 // NewStream returns a Stream with a page of its own that runs handler on
@@ -63,88 +55,129 @@ type Stream struct {
 // handler is a generator: func() iter.Seq[image.Image] (or with a leading
 // context.Context, or returning iter.Seq[*image.YCbCr] or <-chan
 // image.Image, optionally with an error), started when the browser
-// connects and paced at Options.FrameRate. Handlers with extra inputs and
-// additional outputs are made with WebRTC.Stream on a Blocks page.
+// connects and paced at Options.FrameRate. For Audio, handler is an
+// AudioStreamFunc, or per mode:
+//
+//	func(media.AudioFrame) media.AudioFrame           // SendReceive
+//	func(media.AudioFrame) (media.AudioFrame, error)  // SendReceive
+//	func(media.AudioFrame) error                      // Send
+//	func(context.Context) iter.Seq[media.AudioFrame]  // Receive (or without the context)
+//
+// For AudioVideo, handler is a func() AudioVideoHandler (SendReceive or
+// Send), or a func() AudioVideoGenerator (Receive), called once per
+// session. Handlers with extra inputs
+// and additional outputs are made with WebRTC.Stream on a Blocks page
+// (StreamEvent): for audio, a per-frame function with them,
+//
+//	func(f media.AudioFrame, gain float64) (media.AudioFrame, string)
+//
+// an audio stream function taking them after its channels (a Live[T]
+// for values that change while it runs),
+//
+//	func(ctx context.Context, in <-chan media.AudioFrame, out chan<- media.AudioFrame, gain Live[float64]) error
+//
+// or any AudioStreamFunc, which reads and sends them through its Session.
+//
+// In Receive mode, of any modality, handler may also be an EncodedSource
+// (package source's *File): its VP8 frames and Opus packets are sent as
+// they are, without an encoder.
 //
 // opts may be nil for the defaults. An unsupported handler is an error
 // here, not at the first frame.
 func NewStream(modality Modality, mode Mode, handler any, opts *Options) (*Stream, error) {
-	if modality == AudioVideo {
-		av, err := bindAudioVideo(mode, handler)
-		if err != nil {
-			return nil, err
-		}
-		s, err := newStream(modality, mode, &binding{}, opts.withDefaults())
-		if err != nil {
-			return nil, err
-		}
-		s.av = av
-		return s, nil
-	}
-	if modality == Audio {
-		a, err := bindAudio(mode, handler)
-		if err != nil {
-			return nil, err
-		}
-		s, err := newStream(modality, mode, &binding{}, opts.withDefaults())
-		if err != nil {
-			return nil, err
-		}
-		s.audio = a
-		return s, nil
-	}
-	b, err := bind(mode, handler, nil, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	return newStream(modality, mode, b, opts.withDefaults())
+	return newStream(modality, mode, bind.Spec{Fn: handler}, opts.withDefaults())
 }
 
-func newStream(modality Modality, mode Mode, b *binding, o Options) (s *Stream, err error) {
+// newStream binds the handler, starts the engine and builds the page.
+func newStream(modality Modality, mode Mode, spec bind.Spec, o Options) (*Stream, error) {
 	if (modality != Video && modality != Audio && modality != AudioVideo) || (mode != SendReceive && mode != Receive && mode != Send) {
 		return nil, fmt.Errorf("%w: %v %v", ErrUnsupported, modality, mode)
 	}
-	nc := peer.NetConfig{
-		Interfaces:      o.Network.Interfaces,
-		IncludeLoopback: o.Network.IncludeLoopback,
-		UDPPortMin:      o.Network.UDPPortMin,
-		UDPPortMax:      o.Network.UDPPortMax,
-		PublicIPs:       o.Network.PublicIPs,
-		DisableMDNS:     o.Network.DisableMDNS,
-	}
-	var api *webrtc.API
-	api, err = peer.NewAPI(nc)
+	o.ConcurrencyLimit = o.sessionCap(modality)
+	rec, err := o.Record.engine()
 	if err != nil {
-		return nil, fmt.Errorf("rtcstream: webrtc set-up: %w", err)
+		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s = &Stream{
-		modality: modality,
-		mode:     mode,
-		bind:     b,
-		opts:     o,
-		api:      api,
-		net:      nc,
-		ctx:      ctx,
-		cancel:   cancel,
-		byToken:  map[string]*session{},
-		byID:     map[string]*session{},
-		mux:      http.NewServeMux(),
+	spec.Modality, spec.Mode, spec.Live = server.Modality(modality), server.Mode(mode), liveHooks
+	b, err := bind.New(spec)
+	if err != nil {
+		return nil, bindError(err)
 	}
+	cfg := o.engine(modality, mode, b)
+	cfg.Record = rec
+	eng, err := server.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stream{modality: modality, mode: mode, opts: o, bind: b, eng: eng, mux: http.NewServeMux()}
 	if err := s.mountPage(); err != nil {
-		cancel()
+		_ = eng.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// mountSignalling registers the signalling routes under prefix.
-func (s *Stream) mountSignalling(mux *http.ServeMux, prefix string) {
-	mux.HandleFunc("POST "+prefix+"/offer", s.handleOffer)
-	mux.HandleFunc("POST "+prefix+"/stop", s.handleStop)
-	mux.HandleFunc("POST "+prefix+"/queue", s.handleQueue)
-	mux.HandleFunc("GET "+prefix+"/config", s.handleConfig)
-	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) { s.handleUnknownRoute(w, r, prefix) })
+// The root's enums are the engine's, value for value.
+var (
+	_ [0]struct{} = [Video - Modality(server.Video)]struct{}{}
+	_ [0]struct{} = [AudioVideo - Modality(server.AudioVideo)]struct{}{}
+	_ [0]struct{} = [SendReceive - Mode(server.SendReceive)]struct{}{}
+	_ [0]struct{} = [Send - Mode(server.Send)]struct{}{}
+)
+
+// engine is the engine's configuration for o.
+func (o *Options) engine(modality Modality, mode Mode, b *bind.Binding) server.Config {
+	c := server.Config{
+		Modality:         server.Modality(modality),
+		Mode:             server.Mode(mode),
+		NewSession:       b.NewSession,
+		TimeLimit:        o.TimeLimit,
+		FrameRate:        o.FrameRate,
+		AudioInputRate:   o.AudioInputRate,
+		ConcurrencyLimit: o.ConcurrencyLimit,
+		EndOnError:       o.OnHandlerError == EndOnError,
+		VideoBitrate:     o.VideoBitrate,
+		FixedBitrate:     o.FixedBitrate,
+		Net: peer.NetConfig{
+			Interfaces:      o.Network.Interfaces,
+			IncludeLoopback: o.Network.IncludeLoopback,
+			UDPPortMin:      o.Network.UDPPortMin,
+			UDPPortMax:      o.Network.UDPPortMax,
+			PublicIPs:       o.Network.PublicIPs,
+			DisableMDNS:     o.Network.DisableMDNS,
+		},
+		ReconnectGrace:     o.ReconnectGrace,
+		MaxViewers:         o.MaxViewers,
+		UDPPort:            o.Network.UDPPort,
+		TCPPort:            o.Network.TCPPort,
+		MaxBodyBytes:       o.MaxBodyBytes,
+		NegotiationTimeout: o.NegotiationTimeout,
+		MaxFrameSize:       o.MaxFrameSize,
+		IdleTimeout:        o.IdleTimeout,
+		AllowedOrigins:     o.AllowedOrigins,
+		Authorize:          o.Authorize,
+		Logger:             o.Logger,
+		AllowedHosts:       o.AllowedHosts,
+		Clients:            o.ClientLimits.engine(),
+	}
+	if o.Observer != nil {
+		c.Observer = engineObserver{o.Observer}
+	}
+	switch {
+	case o.RTCConfigurationFunc != nil:
+		f := o.RTCConfigurationFunc
+		c.ICE = func(ctx context.Context, r *http.Request) (*server.ICEConfig, error) {
+			if r != nil {
+				ctx = context.WithValue(ctx, configRequestKey{}, r)
+			}
+			rc, err := f(ctx)
+			return rc.engine(), err
+		}
+	case o.RTCConfiguration != nil:
+		ice := o.RTCConfiguration.engine()
+		c.ICE = func(context.Context, *http.Request) (*server.ICEConfig, error) { return ice, nil }
+	}
+	return c
 }
 
 // ServeHTTP serves the page, its assets and the signalling routes.
@@ -160,93 +193,17 @@ func (s *Stream) Mode() Mode { return s.mode }
 
 // ActiveSessions returns the number of sessions that hold resources (peer
 // connection, codecs, handler goroutine) right now.
-func (s *Stream) ActiveSessions() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.byToken)
-}
+func (s *Stream) ActiveSessions() int { return s.eng.ActiveSessions() }
 
 // Waiting returns the number of clients waiting in line for a session.
-func (s *Stream) Waiting() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.waitingLocked()
-}
-
-func (s *Stream) waitingLocked() int {
-	n := 0
-	for _, t := range s.queue {
-		if !t.ready {
-			n++
-		}
-	}
-	return n
-}
+func (s *Stream) Waiting() int { return s.eng.Waiting() }
 
 // Tick asks every connected page to send its inputs' current values again
 // (gradio_webrtc's tick event). Pages send them on connect and whenever an
 // input changes; Tick is for a server that lost track, for example after a
 // handler reset its state.
-func (s *Stream) Tick() {
-	s.mu.Lock()
-	all := make([]*session, 0, len(s.byToken))
-	for _, ss := range s.byToken {
-		all = append(all, ss)
-	}
-	s.mu.Unlock()
-	for _, ss := range all {
-		ss.send(map[string]string{"type": "tick"})
-	}
-}
+func (s *Stream) Tick() { s.eng.Tick() }
 
 // Close ends every session, waits for their resources to be freed, and
 // makes further offers fail with 503. It is idempotent.
-func (s *Stream) Close() error {
-	s.mu.Lock()
-	s.closed = true
-	all := make([]*session, 0, len(s.byToken))
-	for _, ss := range s.byToken {
-		all = append(all, ss)
-	}
-	s.queue = nil
-	s.reportWaiting()
-	s.mu.Unlock()
-	// Each session tells its page why it ends; they do so side by side.
-	var ending sync.WaitGroup
-	for _, ss := range all {
-		ending.Go(func() { ss.end(endServerClosed, nil) })
-	}
-	ending.Wait()
-	s.cancel()
-	s.sessions.Wait()
-	return nil
-}
-
-// setIDs records which page components feed the handler's parameters and
-// receive its results.
-func (s *Stream) setIDs(inputs map[string]int, outputs map[int]string) {
-	s.idsMu.Lock()
-	defer s.idsMu.Unlock()
-	s.inputIDs, s.outputIDs = inputs, outputs
-}
-
-func (s *Stream) inputIndex(id string) (int, bool) {
-	s.idsMu.RLock()
-	defer s.idsMu.RUnlock()
-	i, ok := s.inputIDs[id]
-	return i, ok
-}
-
-func (s *Stream) outputID(i int) string {
-	s.idsMu.RLock()
-	defer s.idsMu.RUnlock()
-	return s.outputIDs[i]
-}
-
-// rtcConfiguration returns the configuration for one connection.
-func (s *Stream) rtcConfiguration(ctx context.Context) (*RTCConfiguration, error) {
-	if s.opts.RTCConfigurationFunc != nil {
-		return s.opts.RTCConfigurationFunc(ctx)
-	}
-	return s.opts.RTCConfiguration, nil
-}
+func (s *Stream) Close() error { return s.eng.Close() }

@@ -32,10 +32,18 @@ func throttle(t *testing.T, rate string) {
 	if err != nil {
 		t.Fatal("tc (iproute2) is needed for the throttled-link test: apt-get install iproute2")
 	}
+	// A packet larger than the bucket (16 kbit) never passes tbf, and
+	// loopback's MTU is 64 KiB: a TCP segment over 2 KB (a gzipped
+	// /metrics page once it outgrew that) was dropped on every retry and
+	// the connection reset. A link's MTU keeps segments under the bucket.
+	if out, err := exec.Command("ip", "link", "set", "dev", "lo", "mtu", "1500").CombinedOutput(); err != nil {
+		t.Fatalf("ip link set lo mtu 1500: %v: %s", err, out)
+	}
 	if out, err := exec.Command(tc, "qdisc", "add", "dev", "lo", "root", "tbf", "rate", rate, "burst", "16kbit", "latency", "400ms").CombinedOutput(); err != nil {
 		t.Fatalf("tc: %v: %s", err, out)
 	}
 	t.Cleanup(func() {
+		defer exec.Command("ip", "link", "set", "dev", "lo", "mtu", "65536").Run()
 		if os.Getenv("RTCSTREAM_DEBUG_THROTTLE") != "" { // the link's drops
 			out, _ := exec.Command(tc, "-s", "qdisc", "show", "dev", "lo").CombinedOutput()
 			t.Logf("%s", out)
@@ -90,8 +98,11 @@ func TestThrottledLinkSceneCuts(t *testing.T) {
 	throttle(t, "500kbit")
 	res := throttledRun(t, cuts, false)
 	t.Logf("scene cuts every 40 frames: %s", res)
-	if want := 12 * throttleFPS * 6 / 10; res.late < want {
-		t.Errorf("%d frames came back after adaptation, want at least %d (60%%)", res.late, want)
+	// Alone, all 180 come back (with -race too); on a machine busy with a
+	// build beside it, 104-152 did. Without adaptation (FixedBitrate) 15
+	// do, so half still tells the two apart.
+	if want := 12 * throttleFPS / 2; res.late < want {
+		t.Errorf("%d frames came back after adaptation, want at least %d (50%%)", res.late, want)
 	}
 	if res.p50 >= 100*time.Millisecond {
 		t.Errorf("median latency %v after adaptation, want under 100 ms", res.p50)

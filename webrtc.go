@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rtcstream/rtcstream/internal/bind"
+	"github.com/rtcstream/rtcstream/internal/uiext"
 	"github.com/rtcstream/rtcstream/ui"
 )
 
@@ -61,13 +63,20 @@ type StreamEvent struct {
 	// itself for the returned frame, other components (ui.Output) for
 	// additional outputs shown in the page. A trailing error result is
 	// allowed beyond them.
+	//
+	// Audio frames are media.AudioFrame. An audio stream function
+	// (ctx, in, out, then one parameter per extra input) returns only an
+	// error: its outputs go through Session.Output. Handlers of a fixed
+	// signature (an AudioStreamFunc such as voice.ReplyOnPause's, an
+	// AudioVideoHandler) take any Inputs and Outputs, and read and send
+	// them through their Session (Input, Output).
 	Outputs []ui.Component
 	// TimeLimit ends each session after this long. Zero keeps the
 	// component's Options.TimeLimit (gradio_webrtc silently replaced it).
 	TimeLimit time.Duration
 	// ConcurrencyLimit caps concurrent sessions; later users wait in line
-	// with their place shown. Zero keeps Options.MaxSessions (default: no
-	// cap).
+	// with their place shown. Zero keeps Options.ConcurrencyLimit (default:
+	// a cap from the machine's cores).
 	ConcurrencyLimit int
 	// Trigger, for a receive-mode stream, is a component (a ui.Button)
 	// whose click starts the stream. Default: the component's own Start
@@ -89,7 +98,9 @@ func NewWebRTC(o *WebRTCOptions) *WebRTC {
 	if opts.Mode == modeUnset {
 		opts.Mode = SendReceive
 	}
-	return &WebRTC{opts: opts}
+	w := &WebRTC{opts: opts}
+	uiext.Attach(&w.opts.Props, webrtcExt{w})
+	return w
 }
 
 // Stream sets the component's handler: fn runs on every frame (or, in
@@ -102,47 +113,20 @@ func (w *WebRTC) Stream(fn any, ev StreamEvent) error {
 	if w.stream != nil {
 		return errors.New("rtcstream: Stream was already called on this component")
 	}
-	var b *binding
-	var ab *audioBinding
-	var err error
-	var av func() AudioVideoHandler
-	if w.opts.Modality == AudioVideo {
-		for _, c := range append(append([]ui.Component{}, ev.Inputs...), ev.Outputs...) {
-			if c != w {
-				return fmt.Errorf("%w: an audio-video stream's inputs and outputs can only be the stream itself (got %s)", ErrBadHandler, ui.Describe(c))
-			}
-		}
-		if av, err = bindAudioVideo(w.opts.Mode, fn); err != nil {
-			return err
-		}
-		b = &binding{}
-	} else if w.opts.Modality == Audio {
-		// Audio handlers take the stream alone; extra inputs and
-		// additional outputs are for video handlers in this version.
-		for _, c := range append(append([]ui.Component{}, ev.Inputs...), ev.Outputs...) {
-			if c != w {
-				return fmt.Errorf("%w: an audio stream's inputs and outputs can only be the stream itself (got %s)", ErrBadHandler, ui.Describe(c))
-			}
-		}
-		if ab, err = bindAudio(w.opts.Mode, fn); err != nil {
-			return err
-		}
-		b = &binding{}
-	} else if b, err = bind(w.opts.Mode, fn, w, ev.Inputs, ev.Outputs); err != nil {
-		return err
+	if w.opts.Title != "" || w.opts.Description != "" {
+		return errors.New("rtcstream: Options.Title and Description title NewStream's own page; on a Blocks page, add a ui.Markdown heading instead")
 	}
 	o := w.opts.Options.withDefaults()
 	if ev.TimeLimit > 0 {
 		o.TimeLimit = ev.TimeLimit
 	}
 	if ev.ConcurrencyLimit > 0 {
-		o.MaxSessions = ev.ConcurrencyLimit
+		o.ConcurrencyLimit = ev.ConcurrencyLimit
 	}
-	s, err := newStream(w.opts.Modality, w.opts.Mode, b, o)
+	s, err := newStream(w.opts.Modality, w.opts.Mode, bind.Spec{Fn: fn, Self: w, Inputs: ev.Inputs, Outputs: ev.Outputs}, o)
 	if err != nil {
 		return err
 	}
-	s.audio, s.av = ab, av
 	w.stream, w.event = s, ev
 	return nil
 }
@@ -174,48 +158,31 @@ func (w *WebRTC) Close() error {
 // Common returns the component's common properties.
 func (w *WebRTC) Common() *ui.Props { return &w.opts.Props }
 
-// InteractiveByDefault reports that the component is interactive (a
-// person starts and stops it, and may pick a camera) unless
-// Props.Interactive says otherwise, or it is a receive-mode stream that a
-// Trigger starts.
-func (w *WebRTC) InteractiveByDefault() bool {
+// webrtcExt is the component's part in building its page (package
+// internal/uiext).
+type webrtcExt struct{ w *WebRTC }
+
+// InteractiveByDefault: a person starts and stops the stream (and may pick
+// a camera) unless it is a receive-mode stream that a Trigger starts.
+func (e webrtcExt) InteractiveByDefault() bool {
+	w := e.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.opts.Mode != Receive || w.trigger == ""
 }
 
-// Link resolves the handler's inputs and outputs to the page's component
-// ids. The page calls it once, when it is built.
-func (w *WebRTC) Link(l *ui.Links) error {
+// Link resolves the handler's inputs and outputs, and the trigger, to the
+// page's component ids.
+func (e webrtcExt) Link(l uiext.Links) error {
+	w := e.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.stream == nil {
 		return errors.New("rtcstream: the WebRTC component has no handler; call its Stream method before serving the page")
 	}
-	b := w.stream.bind
-	inputIDs := map[string]int{}
-	var ids []string
-	for i, p := range b.params {
-		if p.input == nil {
-			continue
-		}
-		id, err := l.UseInput(p.input)
-		if err != nil {
-			return fmt.Errorf("handler parameter %d: %w", i+1, err)
-		}
-		inputIDs[id] = i
-		ids = append(ids, id)
-	}
-	outputIDs := map[int]string{}
-	for i, r := range b.results {
-		if r.output == nil {
-			continue
-		}
-		id, err := l.UseOutput(r.output)
-		if err != nil {
-			return fmt.Errorf("handler result %d: %w", i+1, err)
-		}
-		outputIDs[i] = id
+	ids, err := w.stream.bind.Link(l)
+	if err != nil {
+		return err
 	}
 	if t := w.event.Trigger; t != nil {
 		if w.opts.Mode != Receive {
@@ -228,16 +195,18 @@ func (w *WebRTC) Link(l *ui.Links) error {
 		w.trigger = id
 	}
 	w.inputs = ids
-	w.stream.setIDs(inputIDs, outputIDs)
 	return nil
 }
 
-// Mount serves the component's signalling routes under prefix.
-func (w *WebRTC) Mount(mux *http.ServeMux, prefix string) {
-	if s := w.Server(); s != nil {
-		s.mountSignalling(mux, prefix)
+// Mount serves the signalling routes under prefix.
+func (e webrtcExt) Mount(mux *http.ServeMux, prefix string) {
+	if s := e.w.Server(); s != nil {
+		s.eng.Mount(mux, prefix)
 	}
 }
+
+// ConnectSources: the LiveKit server the page joins, if it does.
+func (e webrtcExt) ConnectSources() []string { return e.w.opts.Options.LiveKit.connectSources() }
 
 // Render writes the component: its label and the <rtc-stream> element.
 func (w *WebRTC) Render(r *ui.Renderer, id string) error {

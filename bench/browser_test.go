@@ -613,14 +613,21 @@ func TestBrowserAgreesWithBench(t *testing.T) {
 	// (36 vs 19, 67 vs 33, 51 vs 30, 53 vs 27 ms): the bound there only
 	// catches gross disagreement, a bench reading lower than the browser or
 	// more than three times it.
+	//
+	// The browser's figure holds its pacer's delay (packet send delay) and
+	// the bench's client sends unpaced: on a quiet machine the pacer holds
+	// packets a few ms, but CI once starved the browser until it held them
+	// 169 ms a packet (bench 278 ms, browser 344 ms). So the bench may read
+	// lower than the browser by up to that delay.
+	paced := st.PacketSend
 	if raceEnabled {
-		if r.Latency.P50 < direct-15*time.Millisecond || r.Latency.P50 > 3*direct+15*time.Millisecond {
-			t.Errorf("bench p50 %s, the browser's own figure %s: want the bench between the browser's - 15 ms and 3x + 15 ms (-race)",
-				fmtMS(r.Latency.P50), fmtMS(direct))
+		if r.Latency.P50 < direct-paced-15*time.Millisecond || r.Latency.P50 > 3*direct+15*time.Millisecond {
+			t.Errorf("bench p50 %s, the browser's own figure %s (%s of it paced): want the bench between the browser's - pacing - 15 ms and 3x + 15 ms (-race)",
+				fmtMS(r.Latency.P50), fmtMS(direct), fmtMS(paced))
 		}
-	} else if d, tol := direct-r.Latency.P50, max(10*time.Millisecond, r.Latency.P50/2); d.Abs() > tol {
-		t.Errorf("the browser's capture to last packet less encode, %s, and the bench's p50, %s, differ by %s, more than %s",
-			fmtMS(direct), fmtMS(r.Latency.P50), fmtMS(d), fmtMS(tol))
+	} else if d, tol := direct-r.Latency.P50, max(10*time.Millisecond, r.Latency.P50/2); d > tol+paced || -d > tol {
+		t.Errorf("the browser's capture to last packet less encode, %s (%s of it paced), and the bench's p50, %s, differ by %s, more than %s (+ pacing if the browser's is the higher)",
+			fmtMS(direct), fmtMS(paced), fmtMS(r.Latency.P50), fmtMS(d), fmtMS(tol))
 	}
 
 	// Glass to glass. Less the stages getStats reports, it exceeds the

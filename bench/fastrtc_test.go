@@ -199,7 +199,7 @@ func TestConnectFailureCauses(t *testing.T) {
 		streams int
 		cause   string
 	}{
-		{"rtcstream at its limit", identityServer(t, &rtcstream.Options{MaxSessions: 1}), 2, "HTTP 503 too_many_sessions"},
+		{"rtcstream at its limit", identityServer(t, &rtcstream.Options{ConcurrencyLimit: 1}), 2, "HTTP 503 too_many_sessions"},
 		{"fastrtc at its limit", newRelayServer(t, 1, false), 2, "HTTP 200 concurrency_limit_reached"},
 		{"nothing listening", refused, 1, "connection refused"},
 		{"ICE never connects", newRelayServer(t, 0, true), 1, "ICE/DTLS connect timeout"},

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -51,6 +52,12 @@ type Options struct {
 	// the URL's host is a loopback address or "localhost", else every
 	// interface.
 	Client *client.Options
+
+	// Dial, when set, opens stream i's connection instead of client.Dial
+	// at the URL (rtcstream's signalling): package livekit's BenchDialer
+	// joins LiveKit rooms that rtcstream workers serve. o is the stream's
+	// client.Options, with what Run sets.
+	Dial func(ctx context.Context, i int, o *client.Options) (Conn, error)
 
 	// ServerPID, when not 0, is a process on this machine (the server)
 	// whose CPU time and resident memory are read from /proc before and
@@ -127,6 +134,36 @@ func (o *Options) withDefaults() (Options, error) {
 			c.Width, c.Height, minStampWidth, minStampHeight)
 	}
 	return c, nil
+}
+
+// Conn is a stream's connection as Run uses it; *client.Conn is one.
+type Conn interface {
+	// WriteEncoded sends one VP8 frame whose presentation time is pts.
+	WriteEncoded(frame []byte, pts time.Duration) error
+	// ReadFrame returns the next decoded frame that came back (unless
+	// the options said SkipDecode).
+	ReadFrame(ctx context.Context) (client.Frame, error)
+	// ReadMessage returns the next control message from the server.
+	ReadMessage(ctx context.Context) (client.Message, error)
+	// Stats returns the connection's counters.
+	Stats() client.Stats
+	// DroppedFrames counts decoded frames nobody read in time.
+	DroppedFrames() uint64
+	// Done is closed when the connection has failed or ended.
+	Done() <-chan struct{}
+	Close() error
+}
+
+// dial opens stream i's connection.
+func (c *Options) dial(ctx context.Context, i int, base string, o *client.Options) (Conn, error) {
+	if c.Dial != nil {
+		return c.Dial(ctx, i, o)
+	}
+	conn, err := client.Dial(ctx, base, o)
+	if err != nil {
+		return nil, err // not a non-nil Conn holding a nil pointer
+	}
+	return conn, nil
 }
 
 // clientOptions is the per-stream template.

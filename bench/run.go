@@ -46,32 +46,16 @@ func Run(ctx context.Context, base string, opts *Options) (*Report, error) {
 			return nil, err
 		}
 	}
-
-	var before, self0 procSample
-	var serverErr, selfErr error
-	if o.ServerPID != 0 {
-		if before, serverErr = readProc(o.ServerPID); serverErr != nil {
-			return nil, fmt.Errorf("bench: the server process: %w", serverErr)
-		}
+	server, self := &procWindow{pid: o.ServerPID}, &procWindow{pid: os.Getpid()}
+	if server.sample(&server.before); server.err != nil {
+		return nil, fmt.Errorf("bench: the server process: %w", server.err)
 	}
-	self0, selfErr = readProc(os.Getpid())
+	self.sample(&self.before)
 
 	start := time.Now()
 	endAt := start.Add(o.RampUp + o.Duration)
 	tot := &totals{}
-	streams := make([]*stream, o.Streams)
-	var dialing, running sync.WaitGroup
-	dialing.Add(o.Streams)
-	for i := range streams {
-		s := newStream(i, i < o.Probes, &o, seq, pat, tot)
-		streams[i] = s
-		startAt := start
-		if o.Streams > 1 {
-			startAt = start.Add(o.RampUp * time.Duration(i) / time.Duration(o.Streams))
-		}
-		running.Go(func() { s.run(ctx, base, startAt, endAt, dialing.Done) })
-	}
-
+	streams, allDialed, allDone := startStreams(ctx, base, &o, seq, pat, tot, start, endAt)
 	stopProgress := make(chan struct{})
 	var progress sync.WaitGroup
 	if o.Progress != nil {
@@ -79,18 +63,12 @@ func Run(ctx context.Context, base string, opts *Options) (*Report, error) {
 	}
 
 	// The usage window: from every stream connected to the last frame.
-	allDialed, allDone := make(chan struct{}), make(chan struct{})
-	go func() { dialing.Wait(); close(allDialed) }()
-	go func() { running.Wait(); close(allDone) }()
-	var from, fromSelf procSample
 	select {
 	case <-allDialed:
 	case <-ctx.Done():
 	}
-	if o.ServerPID != 0 && serverErr == nil {
-		from, serverErr = readProc(o.ServerPID)
-	}
-	fromSelf, _ = readProc(os.Getpid())
+	server.sample(&server.from)
+	self.sample(&self.from)
 	end := time.NewTimer(time.Until(endAt))
 	select { // the end, or sooner if every stream failed or ended
 	case <-end.C:
@@ -98,12 +76,8 @@ func Run(ctx context.Context, base string, opts *Options) (*Report, error) {
 	case <-ctx.Done():
 	}
 	end.Stop()
-	var to, toSelf procSample
-	if o.ServerPID != 0 && serverErr == nil {
-		to, serverErr = readProc(o.ServerPID)
-	}
-	toSelf, _ = readProc(os.Getpid())
-
+	server.sample(&server.to)
+	self.sample(&self.to)
 	<-allDone
 	close(stopProgress)
 	progress.Wait()
@@ -114,16 +88,53 @@ func Run(ctx context.Context, base string, opts *Options) (*Report, error) {
 	}
 	r := buildReport(setup, streams, time.Since(start))
 	r.Interrupted = ctx.Err() != nil
-	if o.ServerPID != 0 && serverErr == nil && !from.at.IsZero() {
-		r.Server = usage(o.ServerPID, r.Connected, before, from, to)
+	if server.pid != 0 && server.err == nil && !server.from.at.IsZero() {
+		r.Server = usage(server.pid, r.Connected, server.before, server.from, server.to)
 	}
-	if selfErr == nil && !fromSelf.at.IsZero() && !toSelf.at.IsZero() {
-		r.Client = usage(os.Getpid(), r.Connected, self0, fromSelf, toSelf)
+	if self.err == nil && !self.from.at.IsZero() && !self.to.at.IsZero() {
+		r.Client = usage(self.pid, r.Connected, self.before, self.from, self.to)
 	}
-	if serverErr != nil {
-		return r, fmt.Errorf("bench: reading the server's usage: %w", serverErr)
+	if server.err != nil {
+		return r, fmt.Errorf("bench: reading the server's usage: %w", server.err)
 	}
 	return r, nil
+}
+
+// procWindow samples a process's CPU and memory at the start, once every
+// stream is connected, and at the end. pid 0 samples nothing; after an
+// error it samples no more.
+type procWindow struct {
+	pid              int
+	before, from, to procSample
+	err              error
+}
+
+func (w *procWindow) sample(dst *procSample) {
+	if w.pid != 0 && w.err == nil {
+		*dst, w.err = readProc(w.pid)
+	}
+}
+
+// startStreams starts the streams, spread over the ramp-up; allDialed is
+// closed when every stream has connected or failed to, allDone when every
+// one has ended.
+func startStreams(ctx context.Context, base string, o *Options, seq [][]byte, pat *pattern, tot *totals, start, endAt time.Time) (streams []*stream, allDialed, allDone chan struct{}) {
+	streams = make([]*stream, o.Streams)
+	var dialing, running sync.WaitGroup
+	dialing.Add(o.Streams)
+	for i := range streams {
+		s := newStream(i, i < o.Probes, o, seq, pat, tot)
+		streams[i] = s
+		startAt := start
+		if o.Streams > 1 {
+			startAt = start.Add(o.RampUp * time.Duration(i) / time.Duration(o.Streams))
+		}
+		running.Go(func() { s.run(ctx, base, startAt, endAt, dialing.Done) })
+	}
+	allDialed, allDone = make(chan struct{}), make(chan struct{})
+	go func() { dialing.Wait(); close(allDialed) }()
+	go func() { running.Wait(); close(allDone) }()
+	return streams, allDialed, allDone
 }
 
 // reportProgress calls o.Progress once a second until stop is closed.

@@ -117,7 +117,7 @@ func (s *stream) run(ctx context.Context, base string, startAt, endAt time.Time,
 
 	s.dialStart = time.Now()
 	dctx, cancel := context.WithTimeout(ctx, s.o.ConnectTimeout)
-	conn, err := client.Dial(dctx, base, &opts)
+	conn, err := s.o.dial(dctx, s.idx, base, &opts)
 	cancel()
 	if err != nil {
 		s.dialErr = err
@@ -166,7 +166,7 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 // send writes a frame every frame interval until endAt. A frame is due at
 // its slot; a sender that falls more than one interval behind (a loaded
 // client) skips the slots it missed, as a camera would, and counts them.
-func (s *stream) send(ctx context.Context, conn *client.Conn, enc *vpx.Encoder, endAt time.Time) {
+func (s *stream) send(ctx context.Context, conn Conn, enc *vpx.Encoder, endAt time.Time) {
 	interval := frameInterval(s.o.FPS)
 	// A random start makes the RTP timestamps unlike any a server would
 	// make up, so a match means the server carried them.
@@ -242,7 +242,7 @@ func (s *stream) send(ctx context.Context, conn *client.Conn, enc *vpx.Encoder, 
 
 // drain waits, up to the drain time, for the frames still on their way,
 // and for a probe to have read the ones that came.
-func (s *stream) drain(ctx context.Context, conn *client.Conn) {
+func (s *stream) drain(ctx context.Context, conn Conn) {
 	deadline := time.Now().Add(s.o.Drain)
 	for time.Now().Before(deadline) {
 		st := conn.Stats()
@@ -285,7 +285,7 @@ func (s *stream) onFrame(f client.FrameInfo) {
 }
 
 // readProbe reads the probe's decoded frames and their counters.
-func (s *stream) readProbe(ctx context.Context, conn *client.Conn) {
+func (s *stream) readProbe(ctx context.Context, conn Conn) {
 	for {
 		f, err := conn.ReadFrame(ctx)
 		if err != nil {
@@ -322,7 +322,7 @@ func (s *stream) newLatencies(dst []time.Duration) []time.Duration {
 
 // endReason says why a connection ended before the run did: the server's
 // "end" message if it sent one.
-func endReason(conn *client.Conn) string {
+func endReason(conn Conn) string {
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 		m, err := conn.ReadMessage(ctx)

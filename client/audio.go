@@ -91,14 +91,25 @@ func (c *Conn) prepareAudio() error {
 		done:   new(sync.Once),
 	}
 	c.audio = a
-	tr, err := c.pc.AddTransceiverFromTrack(out, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv})
+	var tr *webrtc.RTPTransceiver
+	if c.direction() == webrtc.RTPTransceiverDirectionRecvonly { // a WHEP player's
+		a.out = nil
+		tr, err = c.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+	} else {
+		tr, err = c.pc.AddTransceiverFromTrack(out, webrtc.RTPTransceiverInit{Direction: c.direction()})
+	}
 	if err != nil {
 		return err
 	}
-	c.wg.Add(3) // sender RTCP, receiver RTCP, and the track reader (or shutdown)
-	sender, receiver := tr.Sender(), tr.Receiver()
-	go drainRTCP(&c.wg, func(b []byte) error { _, _, err := sender.Read(b); return err })
-	go drainRTCP(&c.wg, func(b []byte) error { _, _, err := receiver.Read(b); return err })
+	c.wg.Add(1) // the track reader (or shutdown)
+	if sender := tr.Sender(); sender != nil {
+		c.wg.Add(1)
+		go drainRTCP(&c.wg, func(b []byte) error { _, _, err := sender.Read(b); return err })
+	}
+	if receiver := tr.Receiver(); receiver != nil { // none for a WHIP publisher's sendonly
+		c.wg.Add(1)
+		go drainRTCP(&c.wg, func(b []byte) error { _, _, err := receiver.Read(b); return err })
+	}
 	return nil
 }
 
@@ -225,6 +236,9 @@ func (c *Conn) WriteAudio(pcm []int16, pts time.Duration) error {
 	}
 	if len(pcm) != AudioFrameSamples {
 		return fmt.Errorf("rtcstream client: WriteAudio: got %d samples, want %d (20 ms mono at 48 kHz)", len(pcm), AudioFrameSamples)
+	}
+	if a.out == nil {
+		return ErrNoAudio // a WHEP player's receives only
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

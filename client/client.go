@@ -26,6 +26,7 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
+	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/rtcstream/rtcstream/codec/vpx"
@@ -44,10 +45,21 @@ type Options struct {
 	// Loopback makes the client gather loopback candidates only: for a
 	// server on this machine, as in tests.
 	Loopback bool
-	// ICEServers are STUN/TURN URLs with optional credentials.
+	// ICEServers are STUN/TURN URLs with optional credentials. Default:
+	// the server's, as its page gets them (GET webrtc/config, again before
+	// each ICE restart): none, or fresh TURN credentials (turn.Server).
 	ICEServers []webrtc.ICEServer
-	// RelayOnly forces TURN relaying.
+	// RelayOnly forces TURN relaying. It is also on when the server's
+	// configuration asks for it (and ICEServers is not set).
 	RelayOnly bool
+	// TCPOnly connects over ICE-TCP alone, as a client behind a firewall
+	// that drops UDP must: to a server's passive TCP candidates.
+	TCPOnly bool
+	// Reconnect is how long the client restarts ICE on its session after
+	// the connection is lost (its network changed, or went away for a
+	// while) before Done is closed. Default 15 s, the server's default
+	// grace; negative: no restarts.
+	Reconnect time.Duration
 	// FrameBuffer is how many received frames wait for ReadFrame before
 	// newer ones are dropped. Default 64.
 	FrameBuffer int
@@ -85,6 +97,15 @@ type Options struct {
 	// AudioBuffer is how many received 20 ms audio frames wait for
 	// ReadAudio before newer ones are dropped. Default 250 (5 s).
 	AudioBuffer int
+	// BearerToken, if set, is sent as "Authorization: Bearer" with every
+	// signalling request, for a server whose Options.Authorize checks it
+	// (WHIP publishers authenticate so).
+	BearerToken string
+	// Prefix is where the stream's signalling is under Dial's base URL:
+	// "/webrtc" (the default) for a Stream, or a Blocks page's first
+	// stream component; what ui.Blocks.MountPrefix returns ("/webrtc/c3")
+	// for another component on the page.
+	Prefix string
 }
 
 // Frame is a frame received from the server.
@@ -113,13 +134,43 @@ type FrameInfo struct {
 	Received time.Time
 }
 
-// Message is a control message from the server, such as
-// {"type":"error","message":"..."}.
+// Message is a control message from the server: the same messages a
+// Stream's page gets. Type says which fields are set.
 type Message struct {
-	Type    string `json:"type"`
+	// Type is "output", "vad", "error", "warning", "time_limit", "end",
+	// or one a handler sent with Session.Send.
+	Type string `json:"type"`
+	// Message is the text of an "error", a "warning", or an "end" by
+	// error.
 	Message string `json:"message"`
-	Reason  string `json:"reason"`
-	Raw     []byte `json:"-"`
+	// Reason is why the stream ended ("end"): "time limit reached",
+	// "the handler failed", ...; Error says it ended by an error.
+	Reason string `json:"reason"`
+	Error  bool   `json:"error"`
+	// Values are an "output" message's additional outputs, by component
+	// id (ui.Blocks.ID), each in its component's JSON form.
+	Values map[string]json.RawMessage `json:"values"`
+	// Event is a "vad" message's turn event (started_talking,
+	// pause_detected, reply_started, reply_ended, barge_in), and At its
+	// stream time in seconds.
+	Event string  `json:"event"`
+	At    float64 `json:"at"`
+	// Seconds is a "time_limit" message's limit.
+	Seconds float64 `json:"seconds"`
+	// Raw is the message as it came, for the fields above do not cover
+	// (a "vad" pause_detected's utterance_seconds, a handler's own).
+	Raw []byte `json:"-"`
+}
+
+// Output decodes the "output" value for component id into v (a string
+// for a Textbox, []ui.ChatMessage for a Chatbot, ...); ok is false when
+// the message carries no value for id.
+func (m Message) Output(id string, v any) (ok bool, err error) {
+	raw, ok := m.Values[id]
+	if !ok {
+		return false, nil
+	}
+	return true, json.Unmarshal(raw, v)
 }
 
 // Error is a signalling failure the server reported.
@@ -168,6 +219,15 @@ type Conn struct {
 	trackDone *sync.Once
 
 	audio *audioState // nil without Options.Audio
+
+	reconnect reconnector
+	net       *stdnet.Net // listed again before an ICE restart
+	// fromServer: the ICE servers are the server's, fetched again before
+	// an ICE restart (TURN credentials expire).
+	fromServer bool
+	trickle    trickle
+
+	whip *whipSession // PublishWHIP's; nil for Dial's
 }
 
 // Dial connects to the rtcstream server at base (the URL its page is
@@ -178,6 +238,11 @@ type Conn struct {
 // reported is also an *Error (errors.As finds both), and an expired ctx is
 // also ctx.Err() (errors.Is).
 func Dial(ctx context.Context, base string, opts *Options) (*Conn, error) {
+	return dial(ctx, base, opts, nil)
+}
+
+// dial is Dial, or PublishWHIP with whip.
+func dial(ctx context.Context, base string, opts *Options, whip *whipSession) (*Conn, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -194,7 +259,27 @@ func Dial(ctx context.Context, base string, opts *Options) (*Conn, error) {
 	if o.AudioBuffer <= 0 {
 		o.AudioBuffer = 250
 	}
-	nc := peer.NetConfig{DisableMDNS: true, RelayOnly: o.RelayOnly}
+	if whip == nil {
+		prefix := strings.Trim(o.Prefix, "/")
+		if prefix == "" {
+			prefix = "webrtc"
+		}
+		base = strings.TrimRight(base, "/") + "/" + prefix + "/" // the signalling's
+	}
+	fromServer := o.ICEServers == nil && whip == nil
+	if fromServer {
+		sc, err := fetchConfig(ctx, o.HTTPClient, base)
+		if err != nil {
+			return nil, &DialError{StageConfig, err}
+		}
+		o.ICEServers = sc.ICEServers
+		o.RelayOnly = o.RelayOnly || sc.RelayOnly
+	}
+	netw, err := stdnet.NewNet()
+	if err != nil {
+		return nil, &DialError{StageSetup, err}
+	}
+	nc := peer.NetConfig{DisableMDNS: true, RelayOnly: o.RelayOnly, TCPOnly: o.TCPOnly, ActiveTCP: true, Net: netw}
 	if o.Loopback {
 		nc.Interfaces, nc.IncludeLoopback = []string{"lo"}, true
 	}
@@ -216,18 +301,23 @@ func Dial(ctx context.Context, base string, opts *Options) (*Conn, error) {
 		return nil, &DialError{StageSetup, err}
 	}
 	c := &Conn{
-		opts:      o,
-		base:      strings.TrimRight(base, "/") + "/",
-		http:      o.HTTPClient,
-		pc:        pc,
-		enc:       enc,
-		frames:    make(chan Frame, o.FrameBuffer),
-		messages:  make(chan Message, 16),
-		dcOpen:    make(chan struct{}),
-		connected: make(chan struct{}),
-		failed:    make(chan struct{}),
-		id:        newID(),
+		opts:       o,
+		base:       base,
+		fromServer: fromServer,
+		http:       o.HTTPClient,
+		pc:         pc,
+		enc:        enc,
+		frames:     make(chan Frame, o.FrameBuffer),
+		messages:   make(chan Message, 16),
+		dcOpen:     make(chan struct{}),
+		connected:  make(chan struct{}),
+		failed:     make(chan struct{}),
+		id:         newID(),
+		net:        netw,
+		whip:       whip,
 	}
+	c.trickle.ctx, c.trickle.cancel = context.WithCancel(context.Background())
+	c.pc.OnICECandidate(c.onCandidate)
 	if err := c.setup(ctx); err != nil {
 		c.shutdown()
 		return nil, err
@@ -253,18 +343,21 @@ func (c *Conn) setup(ctx context.Context) error {
 	if err := c.pc.SetLocalDescription(offer); err != nil {
 		return &DialError{StageSetup, err}
 	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return &DialError{StageGather, ctx.Err()}
+	sdp, err := c.offerSDP(ctx, gathered)
+	if err != nil {
+		return &DialError{StageGather, err}
 	}
 	var ticket string
-	if c.opts.Queue {
+	if c.opts.Queue && c.whip == nil {
 		if ticket, err = c.waitTurn(ctx); err != nil {
 			return &DialError{StageQueue, err}
 		}
 	}
-	withControl, err := c.negotiate(ctx, ticket)
+	negotiate := c.negotiate
+	if c.whip != nil {
+		negotiate = c.negotiateWHIP
+	}
+	withControl, err := negotiate(ctx, sdp, ticket)
 	if err != nil {
 		return &DialError{StageOffer, err}
 	}
@@ -302,8 +395,13 @@ func (c *Conn) prepare() error {
 	return c.prepareControl()
 }
 
-// prepareVideo adds the sendrecv VP8 transceiver.
+// prepareVideo adds the sendrecv VP8 transceiver (recvonly for a WHEP
+// player, sendonly for a WHIP publisher).
 func (c *Conn) prepareVideo() error {
+	if c.direction() == webrtc.RTPTransceiverDirectionRecvonly {
+		_, err := c.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+		return err
+	}
 	out, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{
 		MimeType: webrtc.MimeTypeVP8, ClockRate: 90000,
 	}, "video", "rtcstream-client")
@@ -312,7 +410,7 @@ func (c *Conn) prepareVideo() error {
 	}
 	c.out = out
 	c.pack = pipeline.NewPacketizer(out, 0)
-	tr, err := c.pc.AddTransceiverFromTrack(out, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv})
+	tr, err := c.pc.AddTransceiverFromTrack(out, webrtc.RTPTransceiverInit{Direction: c.direction()})
 	if err != nil {
 		return err
 	}
@@ -323,27 +421,44 @@ func (c *Conn) prepareVideo() error {
 
 // prepareControl adds the control channel and the callbacks.
 func (c *Conn) prepareControl() error {
-	dc, err := c.pc.CreateDataChannel(peer.ControlLabel, nil)
-	c.dc = dc
-	if err != nil {
-		return err
-	}
-	dc.OnOpen(func() { c.dcOnce.Do(func() { close(c.dcOpen) }) })
-	dc.OnMessage(func(m webrtc.DataChannelMessage) {
-		msg := Message{Raw: append([]byte(nil), m.Data...)}
-		_ = json.Unmarshal(m.Data, &msg)
-		select {
-		case c.messages <- msg:
-		default:
+	if c.whip == nil { // a WHIP publisher only sends media
+		dc, err := c.pc.CreateDataChannel(peer.ControlLabel, nil)
+		c.dc = dc
+		if err != nil {
+			return err
 		}
-	})
+		dc.OnOpen(func() { c.dcOnce.Do(func() { close(c.dcOpen) }) })
+		dc.OnMessage(func(m webrtc.DataChannelMessage) {
+			msg := Message{Raw: append([]byte(nil), m.Data...)}
+			_ = json.Unmarshal(m.Data, &msg)
+			select {
+			case c.messages <- msg:
+			default:
+			}
+		})
+	}
 
 	var connOnce sync.Once
+	c.reconnect.c = c
 	c.pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		switch s {
 		case webrtc.PeerConnectionStateConnected:
-			connOnce.Do(func() { close(c.connected) })
-		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			connOnce.Do(func() {
+				close(c.connected)
+				if c.opts.Reconnect >= 0 && c.startWatch() {
+					go c.watchNetwork()
+				}
+			})
+			c.reconnect.connected()
+		case webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateFailed:
+			if c.wasConnected() && c.opts.Reconnect >= 0 && c.token != "" {
+				c.reconnect.lost() // restart ICE on the session
+				return
+			}
+			if s == webrtc.PeerConnectionStateFailed {
+				c.failOnce.Do(func() { close(c.failed) })
+			}
+		case webrtc.PeerConnectionStateClosed:
 			c.failOnce.Do(func() { close(c.failed) })
 		}
 	})
@@ -369,11 +484,13 @@ func (c *Conn) prepareControl() error {
 
 // negotiate posts the offer and applies the answer. It reports whether the
 // answer accepted the control channel: fastrtc-style servers may not.
-func (c *Conn) negotiate(ctx context.Context, ticket string) (withControl bool, err error) {
+func (c *Conn) negotiate(ctx context.Context, offer, ticket string) (withControl bool, err error) {
 	var ans struct {
 		SDP   string `json:"sdp"`
 		Type  string `json:"type"`
 		Token string `json:"token"`
+		// CandidatesPending: the server trickles more candidates.
+		CandidatesPending bool `json:"candidates_pending"`
 		// fastrtc answers a refusal with 200 and
 		// {"status": "failed", "meta": {"error": code, "limit": n}}.
 		Status string `json:"status"`
@@ -382,8 +499,8 @@ func (c *Conn) negotiate(ctx context.Context, ticket string) (withControl bool, 
 			Limit int    `json:"limit"`
 		} `json:"meta"`
 	}
-	if err := c.post(ctx, "webrtc/offer", map[string]string{
-		"sdp": c.pc.LocalDescription().SDP, "type": "offer", "webrtc_id": c.id, "ticket": ticket,
+	if err := c.post(ctx, "offer", map[string]string{
+		"sdp": offer, "type": "offer", "webrtc_id": c.id, "ticket": ticket,
 	}, &ans); err != nil {
 		return false, err
 	}
@@ -398,6 +515,8 @@ func (c *Conn) negotiate(ctx context.Context, ticket string) (withControl bool, 
 	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans.SDP}); err != nil {
 		return false, fmt.Errorf("rtcstream client: bad answer: %w", err)
 	}
+	c.answered()
+	c.serverCandidates(ans.CandidatesPending)
 	return acceptsDataChannel(ans.SDP), nil
 }
 
@@ -429,7 +548,7 @@ func (c *Conn) waitTurn(ctx context.Context) (string, error) {
 	}
 	body := map[string]string{"webrtc_id": c.id}
 	for {
-		if err := c.post(ctx, "webrtc/queue", body, &r); err != nil {
+		if err := c.post(ctx, "queue", body, &r); err != nil {
 			return "", err
 		}
 		if r.Status == "ready" {
@@ -468,14 +587,28 @@ func (c *Conn) post(ctx context.Context, path string, body, v any) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	_, data, err := c.do(req)
+	if err != nil || v == nil {
+		return err
+	}
+	return json.Unmarshal(data, v)
+}
+
+// do sends a signalling request with the bearer token, if any, and
+// returns the response and its body (up to 1 MiB); a status other than
+// 2xx is an *Error.
+func (c *Conn) do(req *http.Request) (*http.Response, []byte, error) {
+	if c.opts.BearerToken != "" {
+		req.Header.Set("Authorization", "Bearer "+c.opts.BearerToken)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if resp.StatusCode/100 != 2 {
 		e := &Error{Status: resp.StatusCode}
@@ -485,12 +618,9 @@ func (c *Conn) post(ctx context.Context, path string, body, v any) error {
 		} else {
 			e.Message = string(data)
 		}
-		return e
+		return resp, data, e
 	}
-	if v == nil {
-		return nil
-	}
-	return json.Unmarshal(data, v)
+	return resp, data, nil
 }
 
 func (c *Conn) readVideo(t *webrtc.TrackRemote) {
@@ -676,13 +806,26 @@ func (c *Conn) ReadMessage(ctx context.Context) (Message, error) {
 	}
 }
 
-// Done is closed when the connection has failed or closed.
+// wasConnected reports whether the connection came up once.
+func (c *Conn) wasConnected() bool {
+	select {
+	case <-c.connected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Done is closed when the connection has failed (and Options.Reconnect
+// ran out without bringing it back) or closed.
 func (c *Conn) Done() <-chan struct{} { return c.failed }
 
 // DroppedFrames counts received frames dropped because nobody read them.
 func (c *Conn) DroppedFrames() uint64 { return c.dropped.Load() }
 
-// ID is the webrtc_id the client chose; Token is the one the server issued.
+// ID is the webrtc_id the client chose (an rtcstream WHIP publisher's:
+// the one the server gave its session, which WHEP viewers name with
+// ?session=); Token is the one the server issued.
 func (c *Conn) ID() string    { return c.id }
 func (c *Conn) Token() string { return c.token }
 
@@ -692,8 +835,11 @@ func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if c.token != "" {
-			err = c.post(ctx, "webrtc/stop", map[string]string{"webrtc_id": c.id, "token": c.token}, nil)
+		switch {
+		case c.whip != nil:
+			err = c.whip.end(ctx, c)
+		case c.token != "":
+			err = c.post(ctx, "stop", map[string]string{"webrtc_id": c.id, "token": c.token}, nil)
 		}
 		c.shutdown()
 	})
@@ -707,6 +853,7 @@ func (c *Conn) Abort() {
 }
 
 func (c *Conn) shutdown() {
+	c.stopTrickle()
 	_ = c.pc.Close()
 	c.failOnce.Do(func() { close(c.failed) })
 	if c.trackDone != nil { // set once the track reader was counted

@@ -6,11 +6,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/client"
@@ -194,7 +197,7 @@ func TestDialErrors(t *testing.T) {
 	ln.Close()
 	_, err = client.Dial(ctx, refused, &client.Options{Loopback: true})
 	var de *client.DialError
-	if !errors.As(err, &de) || de.Stage != client.StageOffer || !errors.Is(err, syscall.ECONNREFUSED) {
+	if !errors.As(err, &de) || de.Stage != client.StageConfig || !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Errorf("nothing listening: %v", err)
 	}
 
@@ -216,8 +219,17 @@ func TestDialErrors(t *testing.T) {
 	defer cancel()
 	<-short.Done()
 	_, err = client.Dial(short, url, &client.Options{Loopback: true})
-	if !errors.As(err, &de) || de.Stage != client.StageGather || !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.As(err, &de) || de.Stage != client.StageConfig || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("expired context: %v", err)
+	}
+	if de != nil && !strings.HasPrefix(de.Error(), "rtcstream client: dial: RTC configuration: ") {
+		t.Errorf("message %q", de.Error())
+	}
+	// With ICE servers of its own, the client asks the server for none,
+	// and runs out of time gathering.
+	_, err = client.Dial(short, url, &client.Options{Loopback: true, ICEServers: []webrtc.ICEServer{}})
+	if !errors.As(err, &de) || de.Stage != client.StageGather || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("expired context, own ICE servers: %v", err)
 	}
 	if de != nil && de.Error() != "rtcstream client: dial: ICE gathering: context deadline exceeded" {
 		t.Errorf("message %q", de.Error())
@@ -226,7 +238,7 @@ func TestDialErrors(t *testing.T) {
 
 func TestStageString(t *testing.T) {
 	for s, want := range map[client.Stage]string{
-		client.StageUnknown: "unknown", client.StageSetup: "setup", client.StageGather: "ICE gathering",
+		client.StageUnknown: "unknown", client.StageSetup: "setup", client.StageConfig: "RTC configuration", client.StageGather: "ICE gathering",
 		client.StageQueue: "queue", client.StageOffer: "offer", client.StageConnect: "ICE/DTLS connect",
 		client.StageControl: "control channel", client.Stage(99): "unknown",
 	} {

@@ -21,6 +21,7 @@ type Stage int
 const (
 	StageUnknown Stage = iota
 	StageSetup         // building the local peer connection and encoder
+	StageConfig        // getting the server's RTC configuration (ICE servers)
 	StageGather        // gathering local ICE candidates
 	StageQueue         // waiting in the server's line (Options.Queue)
 	StageOffer         // posting the offer and applying the answer
@@ -32,6 +33,8 @@ func (s Stage) String() string {
 	switch s {
 	case StageSetup:
 		return "setup"
+	case StageConfig:
+		return "RTC configuration"
 	case StageGather:
 		return "ICE gathering"
 	case StageQueue:

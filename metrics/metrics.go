@@ -38,9 +38,12 @@ type Metrics struct {
 	ended        *prometheus.CounterVec
 	errors       prometheus.Counter
 	rtt          prometheus.Histogram
+	turns        *prometheus.CounterVec
+	turnEnd      prometheus.Histogram
+	turnReply    prometheus.Histogram
 }
 
-var _ rtcstream.Observer = (*Metrics)(nil)
+var _ rtcstream.TurnObserver = (*Metrics)(nil)
 
 // New makes the metrics in a registry of their own, and registers them
 // with also too when it is not nil (for example
@@ -60,7 +63,7 @@ func New(also prometheus.Registerer) (*Metrics, error) {
 	drops := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "rtcstream_frames_dropped_total",
 		Help: "Video frames thrown away, by reason: stale (a newer frame replaced it before the handler was free), " +
-			"lost, waiting_for_keyframe, decode_error, encoder (rate control).",
+			"lost, waiting_for_keyframe, decode_error, encoder (rate control), too_large (over the size bound, not decoded).",
 	}, []string{"reason"})
 	for _, d := range rtcstream.FrameDrops() {
 		m.drops = append(m.drops, drops.WithLabelValues(d.String()))
@@ -100,8 +103,22 @@ func New(also prometheus.Registerer) (*Metrics, error) {
 		Help:    "Round-trip time to the browsers (ICE candidate pair), sampled every 2 s per session.",
 		Buckets: []float64{.001, .005, .01, .025, .05, .1, .2, .4, .8},
 	})
+	turnBuckets := []float64{.1, .2, .3, .4, .5, .6, .7, .8, 1, 1.25, 1.5, 2, 3, 5}
+	m.turns = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rtcstream_turns_total", Help: "Conversational turns replied to (voice.ReplyOnPause), by voice activity detector.",
+	}, []string{"detector"})
+	m.turnEnd = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "rtcstream_turn_end_seconds",
+		Help:    "From the end of the user's speech to the turn's end (the pause detected).",
+		Buckets: turnBuckets,
+	})
+	m.turnReply = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "rtcstream_turn_first_reply_seconds",
+		Help:    "From the end of the user's speech to the reply's first audio queued to play (the caller hears it a network trip later).",
+		Buckets: turnBuckets,
+	})
 	for _, c := range []prometheus.Collector{stage, drops, video, m.audioQueued, audioDropped,
-		m.active, m.waiting, m.ended, m.errors, m.rtt} {
+		m.active, m.waiting, m.ended, m.errors, m.rtt, m.turns, m.turnEnd, m.turnReply} {
 		m.registry.MustRegister(c)
 		if also != nil {
 			if err := also.Register(c); err != nil {
@@ -138,3 +155,10 @@ func (m *Metrics) SessionEnded(reason string) { m.active.Dec(); m.ended.WithLabe
 func (m *Metrics) LineChanged(delta int)      { m.waiting.Add(float64(delta)) }
 func (m *Metrics) HandlerFailed()             { m.errors.Inc() }
 func (m *Metrics) RTT(d time.Duration)        { m.rtt.Observe(d.Seconds()) }
+
+// Turn records a turn of conversation (rtcstream.TurnObserver).
+func (m *Metrics) Turn(t rtcstream.Turn) {
+	m.turns.WithLabelValues(t.Detector).Inc()
+	m.turnEnd.Observe(t.EndOfTurn.Seconds())
+	m.turnReply.Observe(t.FirstReply.Seconds())
+}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image"
 	"log"
-	"net/http"
 	"time"
 
 	"github.com/rtcstream/rtcstream"
@@ -21,7 +20,25 @@ func ExampleCloudflareFromEnv() {
 		log.Fatal(err)
 	}
 	defer s.Close()
-	log.Fatal(http.ListenAndServe(":7860", s))
+	log.Fatal(rtcstream.NewHTTPServer(":7860", s).ListenAndServe())
+}
+
+// The built-in TURN server on UDP and TCP 3478, for browsers whose network
+// lets nothing else out: each connection gets a credential of its own.
+func ExampleNewServer() {
+	ts, err := turn.NewServer(turn.ServerOptions{Addr: ":3478"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ts.Close()
+	invert := func(img image.Image) image.Image { return img }
+	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, invert,
+		&rtcstream.Options{RTCConfigurationFunc: ts.RTCConfiguration})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	log.Fatal(rtcstream.NewHTTPServer(":7860", s).ListenAndServe())
 }
 
 // Credentials for a coturn server run with

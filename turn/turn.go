@@ -1,9 +1,9 @@
-// Package turn builds the ICE server configuration a Stream needs behind
-// firewalls: short-lived TURN credentials fetched from Twilio or Cloudflare
-// (as fastrtc's get_twilio_turn_credentials and
-// get_cloudflare_turn_credentials do), credentials for a TURN server of your
-// own that shares a secret with you (coturn's --use-auth-secret), or fixed
-// credentials.
+// Package turn gets a Stream's browsers through firewalls: a TURN server
+// built into the process (Server), short-lived TURN credentials fetched
+// from Twilio or Cloudflare (as fastrtc's get_twilio_turn_credentials and
+// get_cloudflare_turn_credentials do), credentials for a TURN server of
+// your own that shares a secret with you (coturn's --use-auth-secret), or
+// fixed credentials.
 //
 // Every function returns an *[rtcstream.RTCConfiguration] for
 // [rtcstream.Options]. Short-lived credentials expire, so fetch them for

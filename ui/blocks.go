@@ -20,8 +20,23 @@ type BlocksOptions struct {
 	CSS string
 
 	// Head is HTML added at the end of the page's <head> (Gradio's head=):
-	// trusted, written as is. Default: none.
+	// trusted, written as is. The page's Content-Security-Policy applies to
+	// it: a script or stylesheet from another origin, or an inline script,
+	// needs ContentSecurityPolicy. Default: none.
 	Head string
+
+	// FrameAncestors lists who may show the page in a frame (CSP
+	// frame-ancestors): origins ("https://example.com",
+	// "https://*.example.com"), schemes ("https:"), "self" and "none"
+	// (quoted or not), or "*" for anyone. Build refuses anything else.
+	// Default: the page's own origin only ('self').
+	FrameAncestors []string
+
+	// ContentSecurityPolicy replaces the page's Content-Security-Policy,
+	// for an application whose Head or HTML loads scripts, styles, fonts or
+	// frames from elsewhere. It may not set frame-ancestors (FrameAncestors
+	// does). Default: DefaultContentSecurityPolicy.
+	ContentSecurityPolicy string
 
 	// FillHeight makes the page fill the window's height; top-level
 	// components with a Props.Scale share the spare height. Default: the
@@ -33,7 +48,7 @@ type BlocksOptions struct {
 	FillWidth bool
 
 	// Logger receives errors of value functions, click handlers and
-	// Mounters' panics. Default: slog.Default().
+	// stream components' panics. Default: slog.Default().
 	Logger *slog.Logger
 }
 
@@ -42,17 +57,17 @@ type BlocksOptions struct {
 // Layout, then serve it:
 //
 //	GET  /                  the page
-//	GET  /assets/...        the embedded JavaScript and CSS (ui/web Assets)
+//	GET  /assets/...        the embedded JavaScript and CSS (ui/web Handler)
 //	GET|POST /ui/value/{id} recompute a component's ValueFunc
 //	POST /ui/click/{id}     a Button click, to its OnClick handlers
 //
-// and the routes of each Mounter: the first under "/webrtc" (wire-compatible
+// and the routes of each stream component (the WebRTC component): the first under "/webrtc" (wire-compatible
 // with fastrtc's /webrtc/offer), later ones under "/webrtc/{id}". All URLs
 // in the page are relative, so a Blocks works under any prefix
 // (http.StripPrefix("/app", demo) serves the page at "/app/").
 //
 // The page is built once, by Build or by the first request: ids are given,
-// value functions and properties are checked and Mounters are mounted.
+// value functions and properties are checked and stream components are linked and mounted.
 // After that the layout can't change. ServeHTTP is safe for concurrent use.
 type Blocks struct {
 	Layout
@@ -87,7 +102,7 @@ func NewBlocks(opts *BlocksOptions) *Blocks {
 // Build freezes the layout and checks it: it gives every component its id,
 // checks every component's properties and value (a Slider's Value within
 // its range, a Dropdown's among its choices, ...), binds each ValueFunc to
-// its Inputs, calls Link on each Linker, and mounts each Mounter. It
+// its Inputs, links each stream component to the inputs and outputs its handler uses, and mounts its routes. It
 // returns every problem found, joined; each wraps ErrBuild and names its
 // component. Later calls return the same result. The first ServeHTTP calls
 // it; call it first to learn about mistakes at start-up.
@@ -110,9 +125,14 @@ func (b *Blocks) Build() error {
 }
 
 // ServeHTTP serves the page, its assets, its value and click routes and the
-// routes of its Mounters, building the page first if needed. If the page
+// routes of its stream components, building the page first if needed. If the page
 // can't be built every request gets 500 with the problems.
+//
+// Every reply carries X-Content-Type-Options: nosniff; the page also carries
+// its Content-Security-Policy (BlocksOptions.ContentSecurityPolicy and
+// FrameAncestors) and Referrer-Policy: same-origin.
 func (b *Blocks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	p := b.served.Load()
 	if p == nil {
 		if err := b.Build(); err != nil {
@@ -137,7 +157,7 @@ func (b *Blocks) ID(c Component) (string, bool) {
 }
 
 // MountPrefix returns the prefix c's Mount got ("/webrtc" or
-// "/webrtc/{id}"), and whether c is a Mounter on the built page.
+// "/webrtc/{id}"), and whether c is a stream component on the built page.
 func (b *Blocks) MountPrefix(c Component) (string, bool) {
 	if b.Build() != nil {
 		return "", false

@@ -13,19 +13,55 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/rtcstream/rtcstream/internal/browsertest"
 	"github.com/rtcstream/rtcstream/ui"
 )
 
+// cspWatchJS runs in every document before the page's own scripts and
+// keeps what the page's Content-Security-Policy blocked.
+const cspWatchJS = `(() => {
+	window.__cspViolations = [];
+	document.addEventListener("securitypolicyviolation", (e) => {
+		window.__cspViolations.push(e.effectiveDirective + " blocked " + (e.blockedURI || "?") + " at " + e.sourceFile + ":" + e.lineNumber);
+	}, true);
+})()`
+
+// cspViolations returns what the page's policy blocked so far, and forgets it.
+func cspViolations(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	v, err := browsertest.Eval[[]string](ctx, `(() => { const v = window.__cspViolations ?? []; window.__cspViolations = []; return v; })()`)
+	if err != nil {
+		t.Errorf("reading the policy's violations: %v", err)
+	}
+	return v
+}
+
 // openPage serves b on loopback and opens it in a fresh browser, once the
-// runtime has started.
+// runtime has started. When the test ends, it fails the test if the page's
+// Content-Security-Policy blocked anything it did not expect.
 func openPage(t *testing.T, b *ui.Blocks, opts browsertest.Options) context.Context {
 	t.Helper()
 	srv := httptest.NewServer(b)
 	t.Cleanup(srv.Close)
 	ctx := browsertest.New(t, opts)
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: cspWatchJS})
+		return err
+	})); err != nil {
+		t.Fatalf("installing the policy watch: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		if v := cspViolations(t, ctx); len(v) > 0 {
+			t.Errorf("the Content-Security-Policy blocked:\n%s", strings.Join(v, "\n"))
+		}
+	})
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
 		t.Fatalf("opening the page: %v", err)
 	}
@@ -497,5 +533,33 @@ func TestBrowserLayout(t *testing.T) {
 	}
 	if s := rect("sized"); s[2] != 300 || s[3] < 100 || s[3] > 200 {
 		t.Errorf("Width 300, Height 10em: %vx%v", s[2], s[3])
+	}
+}
+
+// TestBrowserContentSecurityPolicy: the page runs under its policy without
+// a violation (every component, the <rtc-stream> element, the
+// application's CSS, style attributes in its HTML, a Markdown picture from
+// elsewhere), and the policy is really enforced: a script injected into the
+// page does not run. (eval can't be tried from here: DevTools' own
+// evaluation is exempt from the policy.)
+func TestBrowserContentSecurityPolicy(t *testing.T) {
+	b := galleryPage()
+	b.Add(&ui.HTML{Value: `<h3 style="text-align: center">Styled by an attribute</h3>`})
+	b.Add(&ui.Markdown{Value: "![a picture](https://example.com/logo.png)"})
+	b.Add(&fakeStream{Props: ui.Props{Label: "Stream", Key: "cam"}})
+	ctx := openPage(t, b, browsertest.Options{})
+	waitJS(t, ctx, `customElements.get("rtc-stream") !== undefined && document.querySelector("rtc-stream button.start-stop") !== null`, 10*time.Second)
+	if v := cspViolations(t, ctx); len(v) > 0 {
+		t.Fatalf("the Content-Security-Policy blocked what the page uses:\n%s", strings.Join(v, "\n"))
+	}
+
+	ran, err := browsertest.Eval[bool](ctx, `(() => { const s = document.createElement("script");
+		s.textContent = "window.__injected = true"; document.body.append(s); return window.__injected === true; })()`)
+	if err != nil || ran {
+		t.Errorf("an injected inline script ran: %v, %v", ran, err)
+	}
+	waitJS(t, ctx, `window.__cspViolations.length >= 1`, 5*time.Second)
+	if v := strings.Join(cspViolations(t, ctx), "\n"); !strings.Contains(v, "script-src-elem blocked inline") {
+		t.Errorf("violations %q, want the inline script's", v)
 	}
 }

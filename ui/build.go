@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/rtcstream/rtcstream/internal/httpjson"
+	"github.com/rtcstream/rtcstream/internal/uiext"
+	"github.com/rtcstream/rtcstream/ui/web"
 )
 
 // page is a built Blocks: read-only once build returns, so requests share it
@@ -19,6 +21,7 @@ type page struct {
 	funcs       map[Component]*boundFunc
 	interactive map[Component]bool
 	prefixes    map[Component]string // Mount prefixes
+	csp         string               // the page's Content-Security-Policy
 	mux         *http.ServeMux
 }
 
@@ -92,6 +95,7 @@ func build(b *Blocks) (*page, []error) {
 	bd.bindFuncs()
 	usedIn, usedOut := bd.link()
 	bd.resolveInteractivity(usedIn, usedOut)
+	bd.headers()
 	if len(bd.errs) > 0 {
 		return nil, bd.errs
 	}
@@ -230,7 +234,7 @@ func (bd *builder) bindFuncs() {
 	}
 }
 
-// link calls Link on each Linker and returns the components used as inputs
+// link calls Link on each extension and returns the components used as inputs
 // and as outputs, for inferring interactivity.
 func (bd *builder) link() (usedIn, usedOut map[Component]bool) {
 	p := bd.p
@@ -246,11 +250,11 @@ func (bd *builder) link() (usedIn, usedOut map[Component]bool) {
 		}
 	}
 	for _, c := range p.order {
-		lk, ok := c.(Linker)
-		if !ok {
+		lk := extension(c)
+		if lk == nil {
 			continue
 		}
-		l := &Links{p: p, self: c, usedIn: usedIn, usedOut: usedOut}
+		l := &links{p: p, self: c, usedIn: usedIn, usedOut: usedOut}
 		if err := safeLink(lk, l); err != nil {
 			bd.fail(c, "Link", err)
 		}
@@ -258,7 +262,7 @@ func (bd *builder) link() (usedIn, usedOut map[Component]bool) {
 	return usedIn, usedOut
 }
 
-func safeLink(lk Linker, l *Links) (err error) {
+func safeLink(lk uiext.Extension, l *links) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("panic: %v", v)
@@ -278,7 +282,8 @@ func (bd *builder) resolveInteractivity(usedIn, usedOut map[Component]bool) {
 			on = false
 		default:
 			_, isInput := c.(Input)
-			d, hasDefault := c.(InteractiveDefaulter)
+			d := extension(c)
+			hasDefault := d != nil
 			switch {
 			case usedIn[c]:
 				on = true
@@ -294,14 +299,30 @@ func (bd *builder) resolveInteractivity(usedIn, usedOut map[Component]bool) {
 	}
 }
 
-// mount makes the page's routes and mounts each Mounter.
+// headers makes the page's Content-Security-Policy from its options.
+func (bd *builder) headers() {
+	var connect []string
+	for _, c := range bd.p.order {
+		if cs, ok := extension(c).(uiext.ConnectSources); ok {
+			connect = append(connect, cs.ConnectSources()...)
+		}
+	}
+	csp, err := contentSecurityPolicy(&bd.p.blocks.opts, connect)
+	if err != nil {
+		bd.errs = append(bd.errs, &BuildError{Problem: "BlocksOptions", Err: err})
+		return
+	}
+	bd.p.csp = csp
+}
+
+// mount makes the page's routes and mounts each extension.
 func (bd *builder) mount() {
 	p := bd.p
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", p.servePage)
-	mux.Handle("GET /assets/", http.StripPrefix("/assets/", assetHandler()))
+	mux.Handle("/assets/", http.StripPrefix("/assets/", web.Handler())) // its own 404 and 405
 	// The page's own routes refuse cross-site browser requests (a form on
-	// another site posting a click); Mounters decide for their routes.
+	// another site posting a click); extensions decide for their routes.
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		httpjson.WriteError(w, http.StatusForbidden, "cross_origin", "cross-origin requests are not allowed")
@@ -313,8 +334,8 @@ func (bd *builder) mount() {
 	})
 	first := true
 	for _, c := range p.order {
-		m, ok := c.(Mounter)
-		if !ok {
+		m := extension(c)
+		if m == nil {
 			continue
 		}
 		prefix := "/webrtc"
@@ -330,7 +351,7 @@ func (bd *builder) mount() {
 	p.mux = mux
 }
 
-func safeMount(m Mounter, mux *http.ServeMux, prefix string) (err error) {
+func safeMount(m uiext.Extension, mux *http.ServeMux, prefix string) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("panic: %v", v)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rtcstream/rtcstream/internal/uiext"
 	"github.com/rtcstream/rtcstream/ui"
 )
 
@@ -200,8 +201,8 @@ func TestBuildIsOnceAndFreezes(t *testing.T) {
 	b.Add(&ui.Textbox{})
 }
 
-// fakeStream is a Mounter and Linker, like the root package's WebRTC
-// component.
+// fakeStream has stream hooks (package internal/uiext), like the root
+// package's WebRTC component.
 type fakeStream struct {
 	ui.Props
 	inputs  []ui.Component
@@ -215,14 +216,26 @@ type fakeStream struct {
 	linkErr   error
 }
 
-func (f *fakeStream) Mount(mux *http.ServeMux, prefix string) {
+// Common attaches the fake's hooks, as rtcstream.NewWebRTC does.
+func (f *fakeStream) Common() *ui.Props {
+	uiext.Attach(&f.Props, fakeHooks{f})
+	return &f.Props
+}
+
+type fakeHooks struct{ f *fakeStream }
+
+func (h fakeHooks) Link(l uiext.Links) error                { return h.f.link(l) }
+func (h fakeHooks) Mount(mux *http.ServeMux, prefix string) { h.f.mount(mux, prefix) }
+func (h fakeHooks) InteractiveByDefault() bool              { return false }
+
+func (f *fakeStream) mount(mux *http.ServeMux, prefix string) {
 	f.prefix = prefix
 	mux.HandleFunc("POST "+prefix+"/offer", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "offer for %s", prefix)
 	})
 }
 
-func (f *fakeStream) Link(l *ui.Links) error {
+func (f *fakeStream) link(l uiext.Links) error {
 	for _, c := range f.inputs {
 		id, err := l.UseInput(c)
 		if err != nil {
@@ -338,6 +351,13 @@ func TestMountPanicIsABuildError(t *testing.T) {
 // badMounter registers a route that conflicts with the page's own.
 type badMounter struct{ ui.Props }
 
+func (m *badMounter) Common() *ui.Props {
+	uiext.Attach(&m.Props, m)
+	return &m.Props
+}
+
+func (m *badMounter) Link(uiext.Links) error     { return nil }
+func (m *badMounter) InteractiveByDefault() bool { return false }
 func (m *badMounter) Mount(mux *http.ServeMux, prefix string) {
 	mux.HandleFunc("GET /{$}", func(http.ResponseWriter, *http.Request) {})
 }

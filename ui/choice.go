@@ -62,16 +62,16 @@ func (d *Dropdown) checkOne(s string) error {
 	if s == "" || d.AllowCustomValue || slices.Contains(d.Choices, s) {
 		return nil
 	}
-	return valueErr(d, "%q is not one of the choices %s", s, choiceList(d.Choices))
+	return valueErr(d, "%s is not one of the choices %s", quoteValue(s), choiceList(d.Choices))
 }
 
 func (d *Dropdown) checkMany(values []string) error {
 	for i, s := range values {
 		if !slices.Contains(d.Choices, s) {
-			return valueErr(d, "%q is not one of the choices %s", s, choiceList(d.Choices))
+			return valueErr(d, "%s is not one of the choices %s", quoteValue(s), choiceList(d.Choices))
 		}
 		if slices.Contains(values[:i], s) {
-			return valueErr(d, "%q is chosen twice", s)
+			return valueErr(d, "%s is chosen twice", quoteValue(s))
 		}
 	}
 	if d.MaxChoices > 0 && len(values) > d.MaxChoices {
@@ -248,7 +248,7 @@ func (rd *Radio) checkOne(s string) error {
 	if s == "" || slices.Contains(rd.Choices, s) {
 		return nil
 	}
-	return valueErr(rd, "%q is not one of the choices %s", s, choiceList(rd.Choices))
+	return valueErr(rd, "%s is not one of the choices %s", quoteValue(s), choiceList(rd.Choices))
 }
 
 // ValueType is string.

@@ -15,7 +15,7 @@
 //			g.Add(image, &ui.Slider{Props: ui.Props{Label: "Threshold"}, Maximum: 1, Step: 0.05})
 //		})
 //	})
-//	http.ListenAndServe(":7860", demo)
+//	log.Fatal(rtcstream.NewHTTPServer(":7860", demo).ListenAndServe())
 //
 // Every component embeds Props, Gradio's common parameters with Go zero
 // values for Gradio's defaults, and has a typed Value. Inputs (Slider,
@@ -31,7 +31,6 @@ package ui
 
 import (
 	"encoding/json"
-	"net/http"
 	"reflect"
 )
 
@@ -70,21 +69,4 @@ type Output interface {
 	// Encode turns a value a handler returned into what the page shows. A
 	// value of the wrong type is an error naming the component.
 	Encode(v any) (json.RawMessage, error)
-}
-
-// Mounter is a component that serves HTTP routes of its own (the WebRTC
-// component's signalling). Blocks mounts it under prefix ("/webrtc" for
-// the first WebRTC component on a page).
-type Mounter interface {
-	Component
-	Mount(mux *http.ServeMux, prefix string)
-}
-
-// InteractiveDefaulter is a component that decides its own interactivity
-// under InteractiveAuto, where the page's use of it would guess wrong: the
-// WebRTC component takes the webcam (a person acts on it) whether or not
-// anything reads it as an input.
-type InteractiveDefaulter interface {
-	Component
-	InteractiveByDefault() bool
 }

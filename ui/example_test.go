@@ -43,7 +43,7 @@ func Example() {
 	id, _ := demo.ID(conf)
 	fmt.Println("slider:", id)
 
-	// Serve it with http.ListenAndServe(":7860", demo); here, one request.
+	// Serve it with rtcstream.NewHTTPServer(":7860", demo).ListenAndServe(); here, one request.
 	w := httptest.NewRecorder()
 	demo.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
 	fmt.Println(w.Code, strings.Contains(w.Body.String(), `class="group my-group"`))

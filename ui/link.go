@@ -1,29 +1,37 @@
 package ui
 
-import "fmt"
+import (
+	"fmt"
 
-// Linker is a component that refers to other components of its page: the
-// WebRTC component, whose stream handler reads inputs (a Slider) and sets
-// outputs (a Textbox). When the Blocks is built, after every component has
-// its id and before any Mount, Blocks calls Link once on each Linker. An
-// error fails the build, naming the component.
-type Linker interface {
-	Component
-	Link(l *Links) error
+	"github.com/rtcstream/rtcstream/internal/uiext"
+)
+
+func init() {
+	uiext.Attach = func(props any, e uiext.Extension) { props.(*Props).ext = e }
 }
 
-// Links is what a Linker's Link gets: the ids of the page's components. It
-// is valid only during the call; keep the ids, not the Links.
-type Links struct {
+// extension returns c's uiext.Extension, or nil.
+func extension(c Component) uiext.Extension {
+	return c.Common().ext
+}
+
+// links is what an extension's Link gets (uiext.Links): the ids of the
+// page's components. It is valid only during the call.
+type links struct {
 	p       *page
 	self    Component
 	usedIn  map[Component]bool
 	usedOut map[Component]bool
 }
 
-// ID returns the id of c on the page (its data-component, and its key in
+// ID returns the id of c, a Component, on the page (its data-component, and its key in
 // the runtime's input and output messages). c not on the page is an error.
-func (l *Links) ID(c Component) (string, error) {
+func (l *links) ID(a any) (string, error) {
+	c, _ := a.(Component)
+	return l.id(c)
+}
+
+func (l *links) id(c Component) (string, error) {
 	if c == nil {
 		return "", fmt.Errorf("ui: a nil component is not on the page")
 	}
@@ -34,14 +42,12 @@ func (l *Links) ID(c Component) (string, error) {
 	return id, nil
 }
 
-// Self returns the id of the Linker itself.
-func (l *Links) Self() string { return l.p.ids[l.self] }
-
-// UseInput declares that the Linker reads c's value (a stream handler's
+// UseInput declares that the component reads c's value (a stream handler's
 // parameter) and returns its id. c must be an Input on the page. With
 // InteractiveAuto, c becomes interactive.
-func (l *Links) UseInput(c Component) (string, error) {
-	id, err := l.ID(c)
+func (l *links) UseInput(a any) (string, error) {
+	c, _ := a.(Component)
+	id, err := l.id(c)
 	if err != nil {
 		return "", err
 	}
@@ -52,11 +58,12 @@ func (l *Links) UseInput(c Component) (string, error) {
 	return id, nil
 }
 
-// UseOutput declares that the Linker sets c's value and returns its id. c
+// UseOutput declares that the component sets c's value and returns its id. c
 // must be an Output on the page. With InteractiveAuto, c becomes static
 // unless something also reads it.
-func (l *Links) UseOutput(c Component) (string, error) {
-	id, err := l.ID(c)
+func (l *links) UseOutput(a any) (string, error) {
+	c, _ := a.(Component)
+	id, err := l.id(c)
 	if err != nil {
 		return "", err
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rtcstream/rtcstream/internal/uiext"
 )
 
 // Props are the parameters every component shares: Gradio's label,
@@ -89,6 +91,8 @@ type Props struct {
 	// Inputs are the components whose values ValueFunc takes; each must be
 	// an Input on the same page. Default: none.
 	Inputs []Component
+
+	ext uiext.Extension // the stream component's hooks (package uiext)
 }
 
 // Common returns p. Components embed Props and get it as their Common method.

@@ -108,7 +108,7 @@ func (r *Renderer) ID(c Component) (string, bool) {
 }
 
 // MountURL returns the URL, relative to the page, of the routes of c, a
-// Mounter on this page: "webrtc" for the first Mounter (its Mount got the
+// stream component on this page: "webrtc" for the first (its routes got the
 // prefix "/webrtc"), "webrtc/<id>" for later ones. It is what goes in
 // <rtc-stream src="...">.
 func (r *Renderer) MountURL(c Component) (string, bool) {

@@ -7,16 +7,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/rtcstream/rtcstream/internal/httpjson"
-	"github.com/rtcstream/rtcstream/ui/web"
 )
 
 // maxBodyBytes bounds the body of a value or click request.
 const maxBodyBytes = 1 << 20
-
-func assetHandler() http.Handler { return http.FileServerFS(web.Assets()) }
 
 // servePage renders the page.
 func (p *page) servePage(w http.ResponseWriter, r *http.Request) {
@@ -26,6 +22,7 @@ func (p *page) servePage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "rendering the page failed: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	p.setPageHeaders(w.Header())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	_, _ = w.Write(b.Bytes())
@@ -54,7 +51,7 @@ func (p *page) serveValue(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	c, ok := p.byID[id]
 	if !ok {
-		httpjson.WriteError(w, http.StatusNotFound, "unknown_component", "no component has the id "+quote(id))
+		httpjson.WriteError(w, http.StatusNotFound, "unknown_component", "no component has the id "+quoteValue(id))
 		return
 	}
 	f := p.funcs[c]
@@ -98,7 +95,7 @@ func (p *page) serveClick(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	c, ok := p.byID[id]
 	if !ok {
-		httpjson.WriteError(w, http.StatusNotFound, "unknown_component", "no component has the id "+quote(id))
+		httpjson.WriteError(w, http.StatusNotFound, "unknown_component", "no component has the id "+quoteValue(id))
 		return
 	}
 	b, ok := c.(*Button)
@@ -146,11 +143,4 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
-}
-
-func quote(s string) string {
-	if len(s) > 64 {
-		s = s[:64] + "…"
-	}
-	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
 }

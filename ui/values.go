@@ -122,6 +122,22 @@ func mustJSON(v any) json.RawMessage {
 	return b
 }
 
+// maxQuoted is how many characters of a value a message quotes.
+const maxQuoted = 64
+
+// quoteValue quotes s for a message, cut to maxQuoted characters: values
+// come from pages, and a message goes back to the page and into logs.
+func quoteValue(s string) string {
+	n := 0
+	for i := range s {
+		if n == maxQuoted {
+			return strconv.Quote(s[:i]) + "…"
+		}
+		n++
+	}
+	return strconv.Quote(s)
+}
+
 // goKind names v's type for messages.
 func goKind(v any) string {
 	if v == nil {

@@ -60,7 +60,23 @@ type PauseDetector struct {
 
 	replying bool
 	barge    int // speech windows heard over the reply so far
+
+	ignored     int     // sounds dropped as too short for a turn
+	lastIgnored Ignored // the last of them
 }
+
+// Ignored is a sound the PauseDetector dropped as no turn: it held less
+// than MinSpeech of speech (a cough, a click, a short noise) before a
+// Pause of silence.
+type Ignored struct {
+	Start, End time.Duration // the sound's first and last speech windows
+	Speech     time.Duration // the speech it held (windows scored as speech)
+	MinSpeech  time.Duration // what a turn needs
+}
+
+// Ignored reports how many sounds the detector has dropped as too short
+// for a turn, and the last of them: why a sound got no reply.
+func (p *PauseDetector) Ignored() (n int, last Ignored) { return p.ignored, p.lastIgnored }
 
 type turnState int
 
@@ -211,6 +227,9 @@ func (p *PauseDetector) step(dst []Event, prob float32) []Event {
 			return p.end(dst, t1, EndPause)
 		}
 		p.state = idle // too little speech: a cough, a click
+		p.ignored++
+		p.lastIgnored = Ignored{Start: duration(p.onset), End: duration(p.lastSpeech),
+			Speech: duration(int64(p.speech) * WindowSize), MinSpeech: duration(int64(p.set.minSpeech) * WindowSize)}
 	}
 	if p.state == talking && p.set.maxSpeech > 0 && t1-p.onset >= p.set.maxSpeech {
 		if !p.active {

@@ -230,6 +230,10 @@ func TestMinSpeech(t *testing.T) {
 	if det.calls != 50 {
 		t.Errorf("%d windows scored, want 50", det.calls)
 	}
+	// It is reported as ignored, with why.
+	if n, last := p.Ignored(); n != 1 || last.Start != w(3) || last.End != w(10) || last.Speech != w(7) || last.MinSpeech != w(8) {
+		t.Errorf("Ignored: %d, %+v; want 1, windows 3 to 10, 7 of speech, 8 needed", n, last)
+	}
 	// 8 windows is a turn.
 	p, _ = newPD(t, Options{})
 	checkEvents(t, feed(t, p, 0, script("...########"+strings.Repeat(".", 40)), 320),

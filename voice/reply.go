@@ -2,14 +2,17 @@ package voice
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/media"
 	"github.com/rtcstream/rtcstream/vad"
+	"github.com/rtcstream/rtcstream/vad/silero"
 )
 
 // ReplyFunc is a voice agent's turn: given what the user said (mono,
@@ -56,9 +59,15 @@ const (
 // plays the reply that reply yields, whole. Talking over a reply
 // (barge-in) cancels its ctx and drops its queued audio at once. The page
 // is told of each step as a "vad" message: started_talking,
-// pause_detected (with utterance_seconds), reply_started, reply_ended
-// (once the reply's last sample has been sent) and barge_in; each carries
-// "at", the stream time in seconds.
+// pause_detected, reply_started, reply_ended (once the reply's last sample
+// has been sent) and barge_in; each carries "at", the stream time in
+// seconds (to the millisecond). pause_detected also carries
+// utterance_seconds (the utterance the reply gets: the speech and its
+// padding), speech_seconds (the speech alone) and end_of_turn_seconds
+// (from the end of the speech to the decision). The session's log names
+// the detector when the handler starts ("voice: listening") and times
+// each turn ("voice: turn": end of turn and first reply audio, from the
+// end of the speech).
 //
 // Set Options.AudioInputRate to 16000 (the detector's rate) to skip a
 // resampling step:
@@ -94,7 +103,9 @@ func ReplyOnPause(reply ReplyFunc, opts *ReplyOnPauseOptions) rtcstream.AudioStr
 		if err != nil {
 			return err
 		}
-		t := &turnTaker{ctx: ctx, ss: rtcstream.SessionFrom(ctx), reply: reply, out: out, turns: turns, replies: make(chan bool, 4)}
+		t := &turnTaker{ctx: ctx, ss: rtcstream.SessionFrom(ctx), reply: reply, out: out, turns: turns, replies: make(chan bool, 4),
+			detector: detectorName(det)}
+		t.logger().Info("voice: listening", "detector", t.detector)
 		defer t.wg.Wait()
 		defer t.cancelReply()
 		return t.run(in)
@@ -119,7 +130,26 @@ type turnTaker struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	detector string // its name, for the log
+	ignored  int    // sounds the detector dropped, logged so far
 }
+
+// detectorName names a detector for the log: "silero", "energy", or its
+// type.
+func detectorName(d vad.Detector) string {
+	switch d.(type) {
+	case *silero.Detector:
+		return "silero"
+	case *vad.EnergyDetector:
+		return "energy"
+	}
+	return fmt.Sprintf("%T", d)
+}
+
+// seconds is d in seconds, to the millisecond: 1.664, not
+// 1.6640000000000001.
+func seconds(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }
 
 func (t *turnTaker) run(in <-chan media.AudioFrame) error {
 	for {
@@ -158,12 +188,21 @@ func (t *turnTaker) listen(f media.AudioFrame) error {
 	if err != nil {
 		t.logger().Warn("voice activity detection failed", "err", err)
 	}
+	if n, last := t.turns.Ignored(); n > t.ignored {
+		t.ignored = n
+		t.logger().Info("voice: a sound too short for a turn: no reply", "detector", t.detector,
+			"at", last.Start.Round(time.Millisecond), "speech", last.Speech, "min_speech", last.MinSpeech)
+	}
 	for _, ev := range t.events {
 		switch ev.Type {
 		case vad.StartedTalking:
 			t.event(EventStartedTalking, ev.At, nil)
 		case vad.PauseDetected:
-			t.event(EventPauseDetected, ev.At, map[string]any{"utterance_seconds": ev.Duration().Seconds()})
+			// The utterance is what the reply gets: the speech and its
+			// padding.
+			utterance := time.Duration(len(ev.Audio)) * time.Second / vad.SampleRate
+			t.event(EventPauseDetected, ev.At, map[string]any{"utterance_seconds": seconds(utterance),
+				"speech_seconds": seconds(ev.Duration()), "end_of_turn_seconds": seconds(ev.At - ev.End)})
 			t.startReply(ev)
 		case vad.BargeIn:
 			t.cancelReply()
@@ -190,7 +229,7 @@ func (t *turnTaker) event(name string, at time.Duration, extra map[string]any) {
 	}
 	msg := map[string]any{"type": "vad", "event": name}
 	if at >= 0 {
-		msg["at"] = at.Seconds()
+		msg["at"] = seconds(at)
 	}
 	for k, v := range extra {
 		msg[k] = v
@@ -213,6 +252,8 @@ func (t *turnTaker) startReply(ev vad.Event) {
 		Channels:   1,
 		Timestamp:  ev.AudioStart,
 	}
+	detected := time.Now()
+	endOfTurn := ev.At - ev.End // end of speech to the pause detected
 	t.wg.Go(func() {
 		defer cancel()
 		started := false
@@ -221,6 +262,13 @@ func (t *turnTaker) startReply(ev vad.Event) {
 				started = true
 				t.notify(true)
 				t.event(EventReplyStarted, -1, nil)
+				turn := rtcstream.Turn{Detector: t.detector, Utterance: utterance.Duration(), EndOfTurn: endOfTurn,
+					FirstReply: endOfTurn + time.Since(detected)}
+				t.logger().Info("voice: turn", "detector", t.detector, "utterance", turn.Utterance.Round(time.Millisecond),
+					"end_of_turn", turn.EndOfTurn.Round(time.Millisecond), "first_reply_audio", turn.FirstReply.Round(time.Millisecond))
+				if t.ss != nil {
+					t.ss.ReportTurn(turn)
+				}
 			}
 			if t.play(ctx, f) != nil {
 				return

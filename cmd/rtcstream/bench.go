@@ -7,17 +7,23 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/rtcstream/rtcstream/bench"
+	"github.com/rtcstream/rtcstream/internal/impair"
+	"github.com/rtcstream/rtcstream/livekit"
 )
 
 const benchUsage = `usage: rtcstream bench [flags] URL
+       rtcstream bench -livekit [-agent NAME] [flags] LIVEKIT_URL
 
 Opens concurrent send-receive video streams against the stream server at URL
 (an rtcstream or fastrtc-style server: offers go to URL/webrtc/offer) and
@@ -27,6 +33,13 @@ once and replayed; a few probe streams stamp a counter into the pixels and
 read it back, which measures latency whatever the server does with RTP
 timestamps. With -search, the number of streams rises until the quality bar
 (-min-returned, -p95) fails, and the largest number that passed is reported.
+
+With -livekit, URL is a LiveKit server's (ws://host:7880): each stream joins
+a room of its own as a participant, with the agent -agent dispatched to it,
+and rtcstream workers (package livekit) process its camera. The key pair
+comes from -api-key and -api-secret, or LIVEKIT_API_KEY and
+LIVEKIT_API_SECRET. The SFU rewrites RTP timestamps: latency comes from the
+probe streams only (-probes).
 
 flags:
 `
@@ -38,6 +51,9 @@ type benchArgs struct {
 	search     bool
 	searchOpts bench.SearchOptions
 	json       bool
+	impair     impair.Config // applied to the media when not zero
+	livekit    bool          // URL is a LiveKit server's
+	lk         livekit.BenchOptions
 }
 
 // bitrateFlag parses "1000000", "800k" or "2.5M" as bits per second.
@@ -116,6 +132,14 @@ func parseBench(args []string, stderr io.Writer) (*benchArgs, error) {
 	fs.DurationVar(&b.MaxP95, "p95", bench.DefaultMaxP95, "quality bar: p95 latency under this")
 	fs.Float64Var(&b.MinReturned, "min-returned", bench.DefaultMinReturned, "quality bar: the share of its frames every stream gets back")
 	fs.IntVar(&a.searchOpts.MaxStreams, "max-streams", bench.DefaultMaxStreams, "with -search, the most streams tried")
+	fs.Float64Var(&a.impair.Loss, "loss", 0, "drop this share (0 to 1) of the media's datagrams, each way, in a relay on this machine")
+	fs.DurationVar(&a.impair.Delay, "delay", 0, "delay the media's datagrams this long, each way (the round trip gains twice it)")
+	fs.DurationVar(&a.impair.Jitter, "jitter", 0, "delay each datagram a further random time up to this (reorders them)")
+
+	fs.BoolVar(&a.livekit, "livekit", false, "URL is a LiveKit server's: streams join rooms that rtcstream workers serve")
+	fs.StringVar(&a.lk.AgentName, "agent", "", "with -livekit, the agent name dispatched to each stream's room")
+	fs.StringVar(&a.lk.APIKey, "api-key", os.Getenv("LIVEKIT_API_KEY"), "with -livekit, the server's API key (default $LIVEKIT_API_KEY)")
+	fs.StringVar(&a.lk.APISecret, "api-secret", "", "with -livekit, the server's API secret (default $LIVEKIT_API_SECRET)")
 
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -134,7 +158,23 @@ func parseBench(args []string, stderr io.Writer) (*benchArgs, error) {
 		return nil, errors.New("bench: no server URL given")
 	}
 	u, err := url.Parse(a.url)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	switch {
+	case a.livekit:
+		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("bench: %q is not a LiveKit server's URL (ws://host:7880)", a.url)
+		}
+		if a.lk.APISecret == "" {
+			a.lk.APISecret = os.Getenv("LIVEKIT_API_SECRET")
+		}
+		if a.lk.APIKey == "" || a.lk.APISecret == "" {
+			return nil, errors.New("bench: -livekit needs the server's key pair: -api-key and -api-secret, or LIVEKIT_API_KEY and LIVEKIT_API_SECRET")
+		}
+		if c := a.impair; c.Loss > 0 || c.Delay > 0 || c.Jitter > 0 {
+			return nil, errors.New("bench: -loss, -delay and -jitter do not apply with -livekit")
+		}
+		a.lk.URL = a.url
+		a.opts.Dial = livekit.BenchDialer(a.lk)
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		return nil, fmt.Errorf("bench: %q is not an http(s) URL", a.url)
 	}
 	switch {
@@ -144,6 +184,9 @@ func parseBench(args []string, stderr io.Writer) (*benchArgs, error) {
 		o.Probes = -1 // none
 	default:
 		o.Probes = *probes.n
+	}
+	if a.impair.Loss < 0 || a.impair.Loss > 1 || a.impair.Delay < 0 || a.impair.Jitter < 0 {
+		return nil, fmt.Errorf("bench: -loss is a share from 0 to 1; -delay and -jitter are not negative")
 	}
 	if o.Streams < 1 {
 		return nil, fmt.Errorf("bench: -streams %d: want at least 1", o.Streams)
@@ -177,6 +220,14 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if c := a.impair; c.Loss > 0 || c.Delay > 0 || c.Jitter > 0 {
+		proxyURL, done, err := startImpairment(a.url, a.impair)
+		if err != nil {
+			return err
+		}
+		defer done(stdout)
+		a.url = proxyURL
+	}
 
 	line := newProgressLine(stderr)
 	if a.search {
@@ -211,6 +262,30 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return err
+}
+
+// startImpairment serves the server at target through an impairment
+// proxy on loopback (internal/impair): the streams' media crosses a relay
+// that drops and delays it. done prints the relay's counts and stops it.
+func startImpairment(target string, cfg impair.Config) (string, func(io.Writer), error) {
+	p, err := impair.NewProxy(target, cfg)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	done := func(w io.Writer) {
+		_ = srv.Close()
+		st := p.Stats()
+		_ = p.Close()
+		fmt.Fprintf(w, "impairment (loss %.1f%%, delay %s, jitter %s each way): %d datagrams relayed, %d dropped\n",
+			100*cfg.Loss, cfg.Delay, cfg.Jitter, st.Forwarded, st.Dropped)
+	}
+	return "http://" + ln.Addr().String(), done, nil
 }
 
 func writeResult(w io.Writer, asJSON bool, v any, text func(io.Writer) error) error {

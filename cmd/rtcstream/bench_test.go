@@ -84,8 +84,30 @@ func TestParseBench(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
+	// -livekit: a LiveKit URL, the key pair from flags or the environment.
+	t.Setenv("LIVEKIT_API_KEY", "")
+	t.Setenv("LIVEKIT_API_SECRET", "")
+	for _, bad := range [][]string{
+		{"-livekit", "ws://127.0.0.1:7880"}, // no key pair
+		{"-livekit", "-api-key", "k", "-api-secret", "s", "ftp://127.0.0.1:7880"},
+		{"-livekit", "-api-key", "k", "-api-secret", "s", "-loss", "0.1", "ws://127.0.0.1:7880"},
+	} {
+		if _, err := parseBench(bad, io.Discard); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, err := parseBench([]string{"ws://127.0.0.1:7880"}, io.Discard); err == nil {
+		t.Error("a ws:// URL accepted without -livekit")
+	}
+	t.Setenv("LIVEKIT_API_KEY", "envkey")
+	t.Setenv("LIVEKIT_API_SECRET", "envsecret")
+	a, err = parseBench([]string{"-livekit", "-agent", "invert", "ws://127.0.0.1:7880"}, io.Discard)
+	if err != nil || a.opts.Dial == nil || a.lk.APIKey != "envkey" || a.lk.APISecret != "envsecret" || a.lk.AgentName != "invert" {
+		t.Errorf("-livekit with the key pair from the environment: %+v, %v", a, err)
+	}
+
 	var help bytes.Buffer
-	if err := run([]string{"bench", "-h"}, io.Discard, &help); err != nil || !strings.Contains(help.String(), "-ramp-up") {
+	if err := run(t.Context(), []string{"bench", "-h"}, io.Discard, &help); err != nil || !strings.Contains(help.String(), "-ramp-up") {
 		t.Errorf("bench -h: %v\n%s", err, help.String())
 	}
 }
@@ -129,13 +151,13 @@ func identityServer(t *testing.T) string {
 func TestBenchCommandJSON(t *testing.T) {
 	url := identityServer(t)
 	var stdout, stderr bytes.Buffer
-	err := run([]string{"bench", "-streams", "2", "-duration", "2s", "-width", "320", "-height", "240", "-json",
+	err := run(t.Context(), []string{"bench", "-streams", "2", "-duration", "2s", "-width", "320", "-height", "240", "-json",
 		"-pid", "999999999", url}, &stdout, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "server process") {
 		t.Fatalf("a process that does not exist: %v", err)
 	}
 	stdout.Reset()
-	err = run([]string{"bench", "-streams", "2", "-duration", "2s", "-width", "320", "-height", "240", "-json",
+	err = run(t.Context(), []string{"bench", "-streams", "2", "-duration", "2s", "-width", "320", "-height", "240", "-json",
 		"-pid", strconv.Itoa(os.Getpid()), url}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
@@ -166,7 +188,7 @@ func TestBenchCommandJSON(t *testing.T) {
 func TestBenchCommandSearch(t *testing.T) {
 	url := identityServer(t)
 	var stdout, stderr bytes.Buffer
-	err := run([]string{"bench", url, "-search", "-p95", "1us", "-max-streams", "2", "-duration", "1s",
+	err := run(t.Context(), []string{"bench", url, "-search", "-p95", "1us", "-max-streams", "2", "-duration", "1s",
 		"-width", "320", "-height", "240"}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"flag"
+	"fmt"
 	"image"
 	"net/http"
 
@@ -9,13 +11,19 @@ import (
 	"github.com/rtcstream/rtcstream/ui"
 )
 
-// A demo is a page with a name and a line about it. build returns the page
-// and a function that ends its sessions; base holds the options the
-// command line sets (network, stats overlay, metrics), which the demo adds
-// its own to.
+// A demo is a page with a name and a line about it. build returns the page;
+// base holds the options the command line sets (network, stats overlay,
+// metrics), which the demo adds its own to.
 type demoInfo struct {
 	name, about string
-	build       func(base rtcstream.Options) (http.Handler, func(), error)
+	build       func(base rtcstream.Options) (*demoPage, error)
+}
+
+// demoPage is a built demo.
+type demoPage struct {
+	page   http.Handler      // served by `rtcstream demo`
+	stream *rtcstream.Stream // run by `rtcstream worker`
+	close  func()            // ends its sessions
 }
 
 var demos = []demoInfo{
@@ -24,21 +32,34 @@ var demos = []demoInfo{
 	{"invert", "Your camera with its brightness inverted", simple("Invert", invert)},
 }
 
-func findDemo(name string) (demoInfo, bool) {
+// demoArg is the demo a command's argument names (the first demo when
+// none); flags may follow the name too (demo invert -addr :7861), and are
+// parsed into fs.
+func demoArg(fs *flag.FlagSet, cmd string) (demoInfo, error) {
+	if fs.NArg() == 0 {
+		return demos[0], nil
+	}
+	name := fs.Arg(0)
+	if err := fs.Parse(fs.Args()[1:]); err != nil {
+		return demoInfo{}, err
+	}
+	if fs.NArg() > 0 {
+		return demoInfo{}, fmt.Errorf("%s takes one demo name, got %q", cmd, append([]string{name}, fs.Args()...))
+	}
 	for _, d := range demos {
 		if d.name == name {
-			return d, true
+			return d, nil
 		}
 	}
-	return demoInfo{}, false
+	return demoInfo{}, fmt.Errorf("no demo named %q (rtcstream demo -list shows them)", name)
 }
 
 // faces is the default demo: pigo's face detector on every frame, its
 // confidence threshold on a slider that applies live.
-func faces(base rtcstream.Options) (http.Handler, func(), error) {
+func faces(base rtcstream.Options) (*demoPage, error) {
 	det, err := face.New(face.Options{})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	detection := func(img *image.YCbCr, conf float64) *image.YCbCr {
 		return det.DrawFaces(img, conf)
@@ -56,24 +77,24 @@ func faces(base rtcstream.Options) (http.Handler, func(), error) {
 	if err := stream.Stream(detection, rtcstream.StreamEvent{
 		Inputs: []ui.Component{stream, conf}, Outputs: []ui.Component{stream},
 	}); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := demo.Build(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return demo, func() { stream.Close() }, nil
+	return &demoPage{demo, stream.Server(), func() { stream.Close() }}, nil
 }
 
 // simple makes a demo of a plain frame handler on a page of its own.
-func simple(title string, handler any) func(rtcstream.Options) (http.Handler, func(), error) {
-	return func(base rtcstream.Options) (http.Handler, func(), error) {
+func simple(title string, handler any) func(rtcstream.Options) (*demoPage, error) {
+	return func(base rtcstream.Options) (*demoPage, error) {
 		o := base
 		o.Title = title
 		s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, handler, &o)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return s, func() { s.Close() }, nil
+		return &demoPage{s, s, func() { s.Close() }}, nil
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"image/color"
 	"iter"
 	"math"
-	"net/http"
 
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/media"
@@ -27,7 +26,7 @@ func init() {
 
 // pattern streams a generated picture in receive mode: colour bars that
 // scroll at the speed the slider sets while the stream runs.
-func pattern(base rtcstream.Options) (http.Handler, func(), error) {
+func pattern(base rtcstream.Options) (*demoPage, error) {
 	demo := ui.NewBlocks(&ui.BlocksOptions{Title: "Generated video"})
 	demo.Add(&ui.Markdown{Value: "# Generated video\n\nThe server makes every frame (receive mode). Press Start, then move the slider."})
 	stream := rtcstream.NewWebRTC(&rtcstream.WebRTCOptions{
@@ -58,12 +57,12 @@ func pattern(base rtcstream.Options) (http.Handler, func(), error) {
 		}
 	}
 	if err := stream.Stream(gen, rtcstream.StreamEvent{Inputs: []ui.Component{speed}, Outputs: []ui.Component{stream}}); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := demo.Build(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return demo, func() { stream.Close() }, nil
+	return &demoPage{demo, stream.Server(), func() { stream.Close() }}, nil
 }
 
 // withFrameRate is o receiving video at fps frames a second.
@@ -73,15 +72,15 @@ func withFrameRate(o rtcstream.Options, fps int) rtcstream.Options {
 }
 
 // audioPage serves an audio handler on a page of its own.
-func audioPage(title string, mode rtcstream.Mode, handler any) func(rtcstream.Options) (http.Handler, func(), error) {
-	return func(base rtcstream.Options) (http.Handler, func(), error) {
+func audioPage(title string, mode rtcstream.Mode, handler any) func(rtcstream.Options) (*demoPage, error) {
+	return func(base rtcstream.Options) (*demoPage, error) {
 		o := base
 		o.Title = title
 		s, err := rtcstream.NewStream(rtcstream.Audio, mode, handler, &o)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return s, func() { s.Close() }, nil
+		return &demoPage{s, s, func() { s.Close() }}, nil
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 
 func TestDemoList(t *testing.T) {
 	var out bytes.Buffer
-	if err := run([]string{"demo", "-list"}, &out, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"demo", "-list"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range demos {
@@ -27,13 +27,13 @@ func TestDemoList(t *testing.T) {
 }
 
 func TestUnknownDemoAndCommand(t *testing.T) {
-	if err := run([]string{"demo", "nope"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "nope") {
+	if err := run(t.Context(), []string{"demo", "nope"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("unknown demo: %v", err)
 	}
-	if err := run([]string{"frobnicate"}, io.Discard, io.Discard); err == nil {
+	if err := run(t.Context(), []string{"frobnicate"}, io.Discard, io.Discard); err == nil {
 		t.Error("unknown command accepted")
 	}
-	if err := run(nil, io.Discard, io.Discard); err == nil {
+	if err := run(t.Context(), nil, io.Discard, io.Discard); err == nil {
 		t.Error("no command accepted")
 	}
 }
@@ -43,13 +43,16 @@ func TestUnknownDemoAndCommand(t *testing.T) {
 func TestDemosServeTheirPage(t *testing.T) {
 	for _, d := range demos {
 		t.Run(d.name, func(t *testing.T) {
-			page, closeDemo, err := d.build(rtcstream.Options{})
+			built, err := d.build(rtcstream.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer closeDemo()
+			defer built.close()
+			if built.stream == nil {
+				t.Error("the demo gives no Stream for `rtcstream worker`")
+			}
 			rec := httptest.NewRecorder()
-			page.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			built.page.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 			if rec.Code != 200 || !strings.Contains(rec.Body.String(), "<rtc-stream") {
 				t.Fatalf("GET /: %d\n%s", rec.Code, rec.Body.String())
 			}
@@ -66,12 +69,12 @@ func TestDemosStatsAndMetrics(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			page, closeDemo, err := d.build(rtcstream.Options{ShowStats: true, Observer: m})
+			built, err := d.build(rtcstream.Options{ShowStats: true, Observer: m})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer closeDemo()
-			h := withMetricsRoute(page, m)
+			defer built.close()
+			h := withMetricsRoute(built.page, m)
 			get := func(path string) *httptest.ResponseRecorder {
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
@@ -86,13 +89,13 @@ func TestDemosStatsAndMetrics(t *testing.T) {
 		})
 	}
 	// Without the flags, neither.
-	page, closeDemo, err := demos[0].build(rtcstream.Options{})
+	built, err := demos[0].build(rtcstream.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeDemo()
+	defer built.close()
 	rec := httptest.NewRecorder()
-	page.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	built.page.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if strings.Contains(rec.Body.String(), "show-stats") {
 		t.Error("the page asks for the stats overlay without -stats")
 	}

@@ -130,3 +130,18 @@ func BenchmarkDecodeConceal(b *testing.B) { benchDecode(b, EncoderConfig{}, Deco
 func BenchmarkDecodeFEC(b *testing.B) {
 	benchDecode(b, EncoderConfig{PacketLossPercent: 10}, DecoderConfig{}, "fec")
 }
+
+// BenchmarkEncode48kMonoSilence encodes digital silence, what an output
+// sends between replies.
+func BenchmarkEncode48kMonoSilence(b *testing.B) {
+	e := benchEncoder(b, EncoderConfig{})
+	pcm := make([]int16, e.FrameSize())
+	buf := make([]byte, 0, 1500)
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = e.Encode(buf[:0], pcm); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -45,6 +45,8 @@ func TestConfigInvalid(t *testing.T) {
 		{DTX: -1},
 		{PacketLossPercent: 101},
 		{PacketLossPercent: -1},
+		{Complexity: 11},
+		{Complexity: -1},
 	} {
 		if _, err := cfg.withDefaults(); err == nil {
 			t.Errorf("%+v: no error", cfg)

@@ -17,6 +17,10 @@ static int rtc_opus_enc_set(OpusEncoder *e, int request, int value) {
 	return opus_encoder_ctl(e, request, (opus_int32)value);
 }
 
+static int rtc_opus_enc_reset(OpusEncoder *e) {
+	return opus_encoder_ctl(e, OPUS_RESET_STATE);
+}
+
 static rtc_opus_int rtc_opus_enc_get(OpusEncoder *e, int request) {
 	opus_int32 v = 0;
 	rtc_opus_int r;
@@ -111,6 +115,7 @@ func NewEncoder(cfg EncoderConfig) (*Encoder, error) {
 		{"set inband FEC", C.OPUS_SET_INBAND_FEC_REQUEST, b2i(cfg.InbandFEC == On)},
 		{"set packet loss", C.OPUS_SET_PACKET_LOSS_PERC_REQUEST, C.int(e.libLoss(cfg.PacketLossPercent))},
 		{"set DTX", C.OPUS_SET_DTX_REQUEST, b2i(cfg.DTX == On)},
+		{"set complexity", C.OPUS_SET_COMPLEXITY_REQUEST, C.int(cfg.complexity())},
 	} {
 		if rc := C.rtc_opus_enc_set(c, s.req, s.val); rc != C.OPUS_OK {
 			e.Close()
@@ -247,6 +252,22 @@ func (e *Encoder) SetPacketLossPercent(percent int) error {
 		return err
 	}
 	e.pendingLoss.Store(int32(percent) + 1)
+	return nil
+}
+
+// Reset returns the encoder to its state when new, its settings kept:
+// the next packet is coded as the first of a stream. A sender that stopped
+// encoding for a while (sending stock silence packets instead) resets it
+// before it encodes again, so the encoder predicts nothing from audio the
+// receiver never got. It must not be called concurrently with Encode.
+func (e *Encoder) Reset() error {
+	if e.c == nil {
+		return errEncoderClosed
+	}
+	defer runtime.KeepAlive(e)
+	if r := C.rtc_opus_enc_reset(e.c); r != C.OPUS_OK {
+		return opusError("reset", r)
+	}
 	return nil
 }
 

@@ -72,8 +72,8 @@ func TestLibopusSettings(t *testing.T) {
 		{EncoderConfig{BitRate: 64000, InbandFEC: Off, DTX: On, Application: AppAudio}, map[int]int{
 			getBitrate: 64000, getInbandFEC: 0, getPacketLoss: 0, getDTX: 1, getApplication: applicationAudio,
 		}},
-		{EncoderConfig{PacketLossPercent: 15, Application: AppLowDelay}, map[int]int{
-			getPacketLoss: 15, getApplication: applicationLowDel,
+		{EncoderConfig{PacketLossPercent: 15, Application: AppLowDelay, Complexity: 5}, map[int]int{
+			getPacketLoss: 15, getApplication: applicationLowDel, getComplexity: 5,
 		}},
 	} {
 		e := newEncoder(t, c.cfg)

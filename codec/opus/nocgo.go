@@ -45,6 +45,9 @@ func (e *Encoder) SetPacketLossPercent(percent int) error { return errUnavailabl
 // Close does nothing and returns nil.
 func (e *Encoder) Close() error { return nil }
 
+// Reset fails: libopus is not linked.
+func (e *Encoder) Reset() error { return errUnavailable }
+
 // Decoder is a libopus decoder. This build has no libopus (it was built
 // without cgo): NewDecoder always fails and Decode and DecodeFEC report
 // errors wrapping codec.ErrUnavailable.

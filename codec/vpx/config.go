@@ -3,6 +3,7 @@ package vpx
 import (
 	"errors"
 	"fmt"
+	"image"
 )
 
 // Defaults applied to the zero fields of an EncoderConfig.
@@ -130,6 +131,18 @@ func checkSize(w, h int) error {
 		return fmt.Errorf("vpx: frame size %dx%d out of range [1x1, 16383x16383]", w, h)
 	}
 	return nil
+}
+
+// ErrFrameTooLarge is wrapped by the error Decoder.Decode returns for a
+// frame over the size set with Decoder.SetMaxFrameSize.
+var ErrFrameTooLarge = errors.New("vpx: frame larger than the decoder's bound")
+
+// fitsWithin reports whether a picture of size stays within bound: no
+// more pixels than bound.X*bound.Y and no side longer than the longer of
+// the two.
+func fitsWithin(size, bound image.Point) bool {
+	return int64(size.X)*int64(size.Y) <= int64(bound.X)*int64(bound.Y) &&
+		max(size.X, size.Y) <= max(bound.X, bound.Y)
 }
 
 var errBitRate = errors.New("vpx: bitrate out of range [1000, 1000000000] bit/s")

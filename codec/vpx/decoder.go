@@ -59,6 +59,7 @@ import "C"
 
 import (
 	"errors"
+	"fmt"
 	"image"
 	"math"
 	"runtime"
@@ -81,8 +82,10 @@ var (
 // with runtime.AddCleanup frees an unreachable, unclosed Decoder, but only as
 // a safety net, at the garbage collector's pace.
 type Decoder struct {
-	c       *C.rtc_vpx_dec // nil after Close
-	cleanup runtime.Cleanup
+	c        *C.rtc_vpx_dec // nil after Close
+	cleanup  runtime.Cleanup
+	max      image.Point // SetMaxFrameSize's bound; zero: none
+	refusing bool        // the last keyframe was over max
 }
 
 // NewDecoder returns a VP8 decoder that takes its frame size from the
@@ -98,6 +101,16 @@ func NewDecoder() (*Decoder, error) {
 	d.cleanup = runtime.AddCleanup(d, func(c *C.rtc_vpx_dec) { C.rtc_vpx_dec_free(c) }, c)
 	return d, nil
 }
+
+// SetMaxFrameSize makes Decode refuse a keyframe that declares more pixels
+// than max.X*max.Y or a side longer than the longer of max.X and max.Y
+// (either orientation of max fits), and every inter frame after it until a
+// keyframe within the bound: they fail with an error wrapping
+// ErrFrameTooLarge, read by libvpx's header parser
+// (vpx_codec_peek_stream_info), before libvpx allocates anything for them.
+// The decoder keeps the stream it had. The zero Point, the default, bounds
+// nothing beyond VP8's own 16383x16383.
+func (d *Decoder) SetMaxFrameSize(max image.Point) { d.max = max }
 
 // Decode decodes one complete VP8 frame (all its partitions, as reassembled
 // from RTP) and copies the picture into dst; see codec.VideoDecoder. dst is
@@ -123,6 +136,9 @@ func (d *Decoder) Decode(dst *image.YCbCr, data []byte) (*image.YCbCr, error) {
 	if uint64(len(data)) > math.MaxUint32 {
 		return nil, errors.New("vpx: decode: frame too large")
 	}
+	if err := d.checkSize(data); err != nil {
+		return nil, err
+	}
 	defer runtime.KeepAlive(d) // d.c must outlive the C calls
 	r := C.rtc_vpx_decode(d.c, (*C.uchar)(unsafe.Pointer(&data[0])), C.uint(len(data)))
 	if r.err != C.VPX_CODEC_OK {
@@ -138,6 +154,30 @@ func (d *Decoder) Decode(dst *image.YCbCr, data []byte) (*image.YCbCr, error) {
 		return nil, nil
 	}
 	return copyImage(dst, r.img)
+}
+
+// checkSize applies SetMaxFrameSize's bound to a frame. A keyframe whose
+// header libvpx cannot parse is left to vpx_codec_decode, which refuses it.
+func (d *Decoder) checkSize(data []byte) error {
+	if d.max.X <= 0 || d.max.Y <= 0 {
+		return nil
+	}
+	if data[0]&0x01 != 0 { // an inter frame (RFC 6386, section 9.1)
+		if d.refusing {
+			return fmt.Errorf("%w: an inter frame after a refused keyframe", ErrFrameTooLarge)
+		}
+		return nil
+	}
+	si := C.vpx_codec_stream_info_t{sz: C.uint(unsafe.Sizeof(C.vpx_codec_stream_info_t{}))}
+	if C.vpx_codec_peek_stream_info(C.vpx_codec_vp8_dx(), (*C.uint8_t)(unsafe.Pointer(&data[0])), C.uint(len(data)), &si) != C.VPX_CODEC_OK {
+		return nil
+	}
+	if size := image.Pt(int(si.w), int(si.h)); !fitsWithin(size, d.max) {
+		d.refusing = true
+		return fmt.Errorf("%w: a %dx%d keyframe, over %dx%d", ErrFrameTooLarge, size.X, size.Y, d.max.X, d.max.Y)
+	}
+	d.refusing = false
+	return nil
 }
 
 // copyImage copies the I420 picture src (libvpx memory) into dst, or into a

@@ -31,7 +31,11 @@
 // changes. Damaged input yields an error, and so may the inter frames after
 // it until the next keyframe, which libvpx then marks corrupt; libvpx cannot
 // see a frame that never arrived, though, so a caller receiving RTP must
-// watch sequence numbers itself and ask for a keyframe on a gap.
+// watch sequence numbers itself and ask for a keyframe on a gap. A
+// decoder takes its picture size from the stream, up to VP8's 16383x16383
+// (several 400 MB frame buffers); SetMaxFrameSize bounds it for input
+// from strangers, refusing a keyframe over the bound from its header,
+// before libvpx allocates anything.
 //
 // # Memory and concurrency
 //

@@ -53,6 +53,9 @@ func NewDecoder() (*Decoder, error) {
 	return nil, errUnavailable
 }
 
+// SetMaxFrameSize does nothing.
+func (d *Decoder) SetMaxFrameSize(max image.Point) {}
+
 // Decode returns an error wrapping codec.ErrUnavailable.
 func (d *Decoder) Decode(dst *image.YCbCr, data []byte) (*image.YCbCr, error) {
 	return nil, errUnavailable

@@ -17,7 +17,6 @@ import (
 	"image"
 	"log"
 	"log/slog"
-	"net/http"
 	"os"
 	"time"
 
@@ -62,7 +61,7 @@ func main() {
 		log.Fatal(err)
 	}
 	slog.Info("serving the YOLOv10 demo", "url", "http://localhost"+*addr+"/")
-	log.Fatal(http.ListenAndServe(*addr, demo))
+	log.Fatal(rtcstream.NewHTTPServer(*addr, demo).ListenAndServe())
 }
 
 // loadModel opens the YOLOv10 model, or stands in the face detector when

@@ -547,7 +547,14 @@ func TestAudioTurnChipAndMessages(t *testing.T) {
 		{"barge_in", "listening", "Listening…"},
 	} {
 		deliver(`{"type":"vad","event":"` + step.event + `","at":1.5}`)
-		turn, text, hidden := chip()
+		// A reply's events wait for the page's getStats reading (the
+		// chip follows the audio as heard), so the chip is polled.
+		var turn, text string
+		var hidden bool
+		_ = poll(ctx, 3*time.Second, func(context.Context) (bool, error) {
+			turn, text, hidden = chip()
+			return !hidden && turn == step.turn && text == step.text, nil
+		})
 		if hidden || turn != step.turn || text != step.text {
 			t.Errorf("after %s: chip %q %q hidden=%v, want %q %q", step.event, turn, text, hidden, step.turn, step.text)
 		}

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -76,6 +77,11 @@ type Options struct {
 	// Default: 1280x800. Chromium's windows are at least 500 pixels wide, so
 	// a narrower viewport (a phone) is emulated.
 	WindowWidth, WindowHeight int
+
+	// SecureOrigins are http:// origins ("http://10.0.1.1:7860") treated
+	// as secure, so their pages get the camera: a server on another
+	// machine's address, without HTTPS. Default: only localhost's.
+	SecureOrigins []string
 }
 
 // New starts a headless Chromium for the test and returns its chromedp
@@ -217,6 +223,9 @@ func allocatorOptions(exe, userDataDir string, opts Options) []chromedp.ExecAllo
 	}
 	if opts.FakeAudio != "" {
 		o = append(o, chromedp.Flag("use-file-for-fake-audio-capture", opts.FakeAudio))
+	}
+	if len(opts.SecureOrigins) > 0 {
+		o = append(o, chromedp.Flag("unsafely-treat-insecure-origin-as-secure", strings.Join(opts.SecureOrigins, ",")))
 	}
 	return o
 }

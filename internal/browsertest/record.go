@@ -11,8 +11,10 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"math/cmplx"
+	"net/http"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -24,17 +26,18 @@ import (
 // samples, enough for speech's lag and level and for tones below 2 kHz.
 const RecordRate = 8000
 
-// recordJS starts the recorder: a ChannelMerger puts the microphone (the
-// MediaStream that the expression %[1]s evaluates to, or nothing) on channel
-// 0 and the stream that the media element %[2]s plays on channel 1, and an
-// AudioWorklet (made from a Blob URL) decimates both to RecordRate and posts
-// them in 128 ms chunks of interleaved Int16. The worklet runs on the audio
-// thread, so a busy main thread delays the chunks but loses none. Each
-// chunk's arrival also estimates the clock: offset is the least
-// performance.now() (s) minus the recording's length (s) seen, so a
-// performance.now() t is at sample (t/1000 - offset) * RecordRate.
-const recordJS = `(async () => {
-	const worklet = ` + "`" + `registerProcessor("bt-rec", class extends AudioWorkletProcessor {
+// RecorderWorkletPath is where StartRecording loads its AudioWorklet from,
+// on the page's origin: the test's server must answer it with
+// RecorderWorklet.
+const RecorderWorkletPath = "/browsertest/recorder-worklet.js"
+
+// RecorderWorklet serves the recorder's AudioWorklet module.
+var RecorderWorklet http.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript")
+	_, _ = io.WriteString(w, recorderWorklet)
+})
+
+const recorderWorklet = `registerProcessor("bt-rec", class extends AudioWorkletProcessor {
 		constructor() { super(); this.buf = new Int16Array(2048); this.k = 0; this.a = 0; this.b = 0; this.m = 0; }
 		process(inputs) {
 			const ch = inputs[0] || [], x = ch[0], y = ch[1];
@@ -52,13 +55,25 @@ const recordJS = `(async () => {
 			}
 			return true;
 		}
-	});` + "`" + `;
+	});`
+
+// recordJS starts the recorder: a ChannelMerger puts the microphone (the
+// MediaStream that the expression %[1]s evaluates to, or nothing) on channel
+// 0 and the stream that the media element %[2]s plays on channel 1, and an
+// AudioWorklet (served from the page's own origin at RecorderWorkletPath,
+// which the page's Content-Security-Policy allows) decimates both to RecordRate and posts
+// them in 128 ms chunks of interleaved Int16. The worklet runs on the audio
+// thread, so a busy main thread delays the chunks but loses none. Each
+// chunk's arrival also estimates the clock: offset is the least
+// performance.now() (s) minus the recording's length (s) seen, so a
+// performance.now() t is at sample (t/1000 - offset) * RecordRate.
+const recordJS = `(async () => {
 	if (window.__btRec) throw new Error("already recording");
 	const mic = %[1]s, out = document.querySelector(%[2]s)?.srcObject;
 	if (!(out instanceof MediaStream) || out.getAudioTracks().length === 0) throw new Error("the output element plays no audio stream");
 	if (mic !== null && !(mic instanceof MediaStream)) throw new Error("the microphone is not a MediaStream");
 	const ctx = new AudioContext({ sampleRate: 48000 });
-	await ctx.audioWorklet.addModule(URL.createObjectURL(new Blob([worklet], { type: "text/javascript" })));
+	await ctx.audioWorklet.addModule(%[4]q);
 	const merger = ctx.createChannelMerger(2);
 	if (mic) ctx.createMediaStreamSource(new MediaStream(mic.getAudioTracks())).connect(merger, 0, 0);
 	ctx.createMediaStreamSource(new MediaStream(out.getAudioTracks())).connect(merger, 0, 1);
@@ -132,7 +147,7 @@ func StartRecording(ctx context.Context, mic, outSelector string) error {
 	if mic == "" {
 		mic = "null"
 	}
-	state, err := Eval[string](ctx, fmt.Sprintf(recordJS, mic, jsString(outSelector), RecordRate))
+	state, err := Eval[string](ctx, fmt.Sprintf(recordJS, mic, jsString(outSelector), RecordRate, RecorderWorkletPath))
 	if err != nil {
 		return fmt.Errorf("browsertest: starting the recorder: %w", err)
 	}
@@ -236,8 +251,24 @@ type AudioStats struct {
 	// held before playing, and how many samples that counts.
 	JitterBufferDelay   float64 // seconds
 	JitterBufferEmitted float64
+	// What the browser played that it did not receive as it came: samples
+	// it made up for late or lost packets (concealed), and samples it
+	// added or removed to grow or shrink its jitter buffer (time
+	// stretching); and all the samples it received.
+	Concealed, Stretched, Samples float64
 	// At is when the stats were taken, on the page's clock.
 	At time.Duration
+}
+
+// Altered is the share of the audio played since prev that the browser
+// concealed or stretched rather than played as it came: 0 on a quiet
+// machine and network; a browser starved of CPU alters much more.
+func (s AudioStats) Altered(prev AudioStats) float64 {
+	n := s.Samples - prev.Samples
+	if n <= 0 {
+		return 0
+	}
+	return (s.Concealed - prev.Concealed + s.Stretched - prev.Stretched) / n
 }
 
 // Rates are the packets a second the page sent and received since prev.
@@ -264,10 +295,10 @@ func (s AudioStats) JitterBuffer(prev AudioStats) time.Duration {
 func ReadAudioStats(ctx context.Context) (AudioStats, error) {
 	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
-	v, err := Eval[[5]float64](ctx, `(async () => {
+	v, err := Eval[[8]float64](ctx, `(async () => {
 		const pcs = (window.__btPCs || []).filter((pc) => pc.connectionState === "connected");
 		if (pcs.length === 0) throw new Error("no connected RTCPeerConnection (TrackPeerConnections before loading the page)");
-		const v = [0, 0, 0, 0, 0];
+		const v = [0, 0, 0, 0, 0, 0, 0, 0];
 		(await pcs[pcs.length - 1].getStats()).forEach((s) => {
 			if (s.type === "outbound-rtp" && s.kind === "audio") v[4] = s.timestamp;
 			if (s.kind !== "audio") return;
@@ -276,6 +307,9 @@ func ReadAudioStats(ctx context.Context) (AudioStats, error) {
 				v[1] += s.packetsReceived;
 				v[2] += s.jitterBufferDelay || 0;
 				v[3] += s.jitterBufferEmittedCount || 0;
+				v[5] += s.concealedSamples || 0;
+				v[6] += (s.insertedSamplesForDeceleration || 0) + (s.removedSamplesForAcceleration || 0);
+				v[7] += s.totalSamplesReceived || 0;
 			}
 		});
 		return v;
@@ -284,7 +318,7 @@ func ReadAudioStats(ctx context.Context) (AudioStats, error) {
 		return AudioStats{}, fmt.Errorf("browsertest: audio stats: %w", err)
 	}
 	return AudioStats{PacketsSent: int(v[0]), PacketsReceived: int(v[1]), JitterBufferDelay: v[2], JitterBufferEmitted: v[3],
-		At: time.Duration(v[4] * float64(time.Millisecond))}, nil
+		Concealed: v[5], Stretched: v[6], Samples: v[7], At: time.Duration(v[4] * float64(time.Millisecond))}, nil
 }
 
 // --- reading a recording ----------------------------------------------------

@@ -27,8 +27,7 @@ type site struct {
 // newSite starts a site whose /webrtc/offer is answered by offer (after the
 // body is recorded; the handler gets the decoded body). /webrtc/stop records
 // the body and answers 204. There is no WebRTC server here: tests that
-// stream run against the real rtcstream.Stream, in the root package's
-// browser_test.go.
+// stream run against the real rtcstream.Stream, in package e2e.
 func newSite(t *testing.T, offer func(w http.ResponseWriter, body map[string]any)) *site {
 	t.Helper()
 	s := &site{}

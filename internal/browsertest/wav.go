@@ -1,8 +1,6 @@
 package browsertest
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -11,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/rtcstream/rtcstream/media"
 )
 
 // WAVRate is the sample rate of the WAV files WriteSpeechWAV makes: WebRTC's
@@ -21,32 +21,14 @@ const WAVRate = 48000
 // for Chromium's fake microphone (Options.FakeAudio), which plays it in a
 // loop.
 func WriteWAV(path string, rate int, samples []int16) error {
-	if rate <= 0 {
-		return fmt.Errorf("browsertest: WriteWAV: rate %d is not positive", rate)
-	}
 	if len(samples) == 0 {
 		return errors.New("browsertest: WriteWAV: no samples")
 	}
-	data := len(samples) * 2
-	var b bytes.Buffer
-	b.Grow(44 + data)
-	le := binary.LittleEndian
-	b.WriteString("RIFF")
-	b.Write(le.AppendUint32(nil, uint32(36+data)))
-	b.WriteString("WAVEfmt ")
-	b.Write(le.AppendUint32(nil, 16))             // fmt chunk size
-	b.Write(le.AppendUint16(nil, 1))              // PCM
-	b.Write(le.AppendUint16(nil, 1))              // mono
-	b.Write(le.AppendUint32(nil, uint32(rate)))   // sample rate
-	b.Write(le.AppendUint32(nil, uint32(rate*2))) // byte rate
-	b.Write(le.AppendUint16(nil, 2))              // block align
-	b.Write(le.AppendUint16(nil, 16))             // bits per sample
-	b.WriteString("data")
-	b.Write(le.AppendUint32(nil, uint32(data)))
-	for _, s := range samples {
-		b.Write(le.AppendUint16(nil, uint16(s)))
+	b, err := media.EncodeWAV(media.AudioFrame{Samples: samples, SampleRate: rate, Channels: 1})
+	if err != nil {
+		return fmt.Errorf("browsertest: WriteWAV: %w", err)
 	}
-	return os.WriteFile(path, b.Bytes(), 0o644)
+	return os.WriteFile(path, b, 0o644)
 }
 
 // ReadWAV reads a mono 16-bit PCM WAV file such as WriteWAV and
@@ -56,33 +38,14 @@ func ReadWAV(path string) (rate int, samples []int16, err error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if len(b) < 12 || string(b[:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
-		return 0, nil, fmt.Errorf("browsertest: %s is not a WAV file", path)
+	f, err := media.DecodeWAV(b)
+	if err != nil {
+		return 0, nil, fmt.Errorf("browsertest: %s: %w", path, err)
 	}
-	le := binary.LittleEndian
-	var channels, bits int
-	for p := 12; p+8 <= len(b); {
-		id, size := string(b[p:p+4]), int(le.Uint32(b[p+4:p+8]))
-		body := b[p+8 : min(len(b), p+8+size)]
-		switch id {
-		case "fmt ":
-			if len(body) < 16 || le.Uint16(body[0:2]) != 1 {
-				return 0, nil, fmt.Errorf("browsertest: %s is not PCM", path)
-			}
-			channels, rate, bits = int(le.Uint16(body[2:4])), int(le.Uint32(body[4:8])), int(le.Uint16(body[14:16]))
-		case "data":
-			if channels != 1 || bits != 16 {
-				return 0, nil, fmt.Errorf("browsertest: %s has %d channels of %d bits, want mono 16-bit", path, channels, bits)
-			}
-			samples = make([]int16, len(body)/2)
-			for i := range samples {
-				samples[i] = int16(le.Uint16(body[2*i:]))
-			}
-			return rate, samples, nil
-		}
-		p += 8 + size + size%2
+	if f.Channels != 1 {
+		return 0, nil, fmt.Errorf("browsertest: %s has %d channels, want mono", path, f.Channels)
 	}
-	return 0, nil, fmt.Errorf("browsertest: %s has no data chunk", path)
+	return f.SampleRate, f.Samples, nil
 }
 
 // Tone returns d of a sine wave at freq Hz and peak amplitude amp (full scale

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -27,12 +28,35 @@ var (
 	ErrNoAudio      = errors.New("the offer has no audio section")
 )
 
+// Errors told to AnswerOptions.OnControlRefused.
+var (
+	// ErrExtraChannel: the browser opened a data channel besides its
+	// first "rtcstream" one (a second "rtcstream", or any other label);
+	// it was closed, and the first stays the control channel.
+	ErrExtraChannel = errors.New("a data channel besides the control channel was refused and closed")
+	// ErrMessageTooLarge: the browser sent a control message over
+	// MaxMessageSize, ignoring the max-message-size the answer announced;
+	// it was dropped.
+	ErrMessageTooLarge = errors.New("control message too large")
+)
+
+// maxBuffered bounds the control messages queued for the browser: when a
+// page reads slower than the server sends (or stops reading), Send drops
+// messages past it instead of letting the queue grow.
+const maxBuffered = 1 << 20
+
 // RTPFunc receives one inbound RTP packet. The packet and its payload are
 // reused after the call returns.
 type RTPFunc func(p *rtp.Packet, arrived time.Time)
 
 // AnswerOptions configures Answer.
 type AnswerOptions struct {
+	// ReconnectGrace is how long a failed connection waits for an ICE
+	// restart (Restart) before Done is closed; 0 closes it at once.
+	ReconnectGrace time.Duration
+	// OnLost is told when the connection fails and waits for a restart,
+	// OnRestored when a restart brought it back. Neither may block.
+	OnLost, OnRestored func()
 	// Configuration is the pion configuration (ICE servers, policy).
 	Configuration webrtc.Configuration
 	// SendVideo adds an outbound VP8 track, reachable through Video.
@@ -48,11 +72,18 @@ type AnswerOptions struct {
 	// OnKeyFrameRequest is called when the browser sends a PLI or FIR for
 	// the outbound video.
 	OnKeyFrameRequest func()
-	// OnMessage is called with each message on the control channel.
+	// OnMessage is called with each message on the control channel, from
+	// the channel's reader goroutine.
 	OnMessage func(msg []byte)
-	// GatherTimeout bounds ICE gathering before the answer is sent; 0
-	// means 5 s.
-	GatherTimeout time.Duration
+	// OnControlRefused is told when the browser breaks the control
+	// channel's rules, at most once for each: ErrExtraChannel, and an
+	// error wrapping ErrMessageTooLarge that gives the message's size. It
+	// is called from pion's goroutines and must not block.
+	OnControlRefused func(err error)
+	// AnswerWait is how long the answer waits for candidates before it is
+	// sent with those gathered; later ones are trickled (LateCandidates).
+	// 0 means DefaultAnswerWait.
+	AnswerWait time.Duration
 }
 
 // Conn is the server side of one browser's peer connection.
@@ -64,6 +95,8 @@ type Conn struct {
 	mu        sync.Mutex
 	dc        *webrtc.DataChannel
 	pending   []string // control messages waiting for the channel to open
+	dropped   atomic.Uint64
+	refused   sync.Map // the kinds of refusal told to OnControlRefused
 	closed    bool
 	inSSRC    uint32
 	wg        sync.WaitGroup
@@ -72,6 +105,12 @@ type Conn struct {
 	connOnce  sync.Once
 	doneOnce  sync.Once
 	doneCause error
+
+	restartMu   sync.Mutex  // one restart at a time (restart.go)
+	lastRestart [2]string   // the last restart's offer and answer, under restartMu
+	grace       *time.Timer // runs while a failed connection waits for a restart; under mu
+
+	late late // candidates gathered after the answer (trickle.go)
 }
 
 // CheckOffer parses an offer and reports whether it can be answered with
@@ -122,8 +161,10 @@ func checkCodec(sd *sdp.SessionDescription, kind, codec string, noCodec, noSecti
 }
 
 // Answer makes a peer connection for offer and returns it with the answer
-// SDP, which carries every local candidate (the server does not trickle).
-// ctx bounds the negotiation only; the connection lives until Close.
+// SDP, which carries the local candidates gathered within
+// AnswerOptions.AnswerWait; later ones (a STUN or TURN server's) are
+// trickled through LateCandidates. ctx bounds the negotiation only; the
+// connection lives until Close.
 func Answer(ctx context.Context, api *webrtc.API, offer string, opts AnswerOptions) (*Conn, string, error) {
 	pc, err := api.NewPeerConnection(opts.Configuration)
 	if err != nil {
@@ -138,29 +179,77 @@ func Answer(ctx context.Context, api *webrtc.API, offer string, opts AnswerOptio
 	return c, answer, nil
 }
 
+// negotiate answers offer: callbacks, the tracks the server sends, the
+// descriptions, and the gathering of candidates.
 func (c *Conn) negotiate(ctx context.Context, offer string) (string, error) {
+	c.handleEvents()
+	if err := c.addTracks(); err != nil {
+		return "", err
+	}
+	return c.answerOffer(ctx, offer)
+}
+
+// answerOffer applies offer, answers it and returns the answer with the
+// candidates gathered within the answer wait.
+func (c *Conn) answerOffer(ctx context.Context, offer string) (string, error) {
+	pc := c.pc
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalidSDP, err)
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return "", err
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	c.beginGathering()
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return "", err
+	}
+	sdp, _, err := c.answerSDP(ctx, gathered)
+	return sdp, err
+}
+
+// Trickling reports whether the current answer's gathering is still going
+// on: the client should fetch LateCandidates.
+func (c *Conn) Trickling() bool {
+	c.late.mu.Lock()
+	defer c.late.mu.Unlock()
+	return !c.late.done
+}
+
+// handleEvents sets the connection's callbacks: its state, the control
+// channel, and the browser's tracks.
+func (c *Conn) handleEvents() {
 	pc := c.pc
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		switch s {
 		case webrtc.PeerConnectionStateConnected:
 			c.connOnce.Do(func() { close(c.connected) })
+			c.restored()
 		case webrtc.PeerConnectionStateFailed:
-			c.finish(errors.New("connection failed"))
+			c.lost()
 		case webrtc.PeerConnectionStateClosed:
 			c.finish(errors.New("connection closed"))
 		}
 	})
+	pc.OnICECandidate(c.onLocalCandidate)
 	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
-		if dc.Label() != ControlLabel {
+		c.mu.Lock()
+		first := c.dc == nil && dc.Label() == ControlLabel
+		if first {
+			c.dc = dc
+		}
+		c.mu.Unlock()
+		if !first {
+			// Another control channel must not replace the first, and
+			// channels nobody reads would each hold a reader and its
+			// buffer.
+			_ = dc.Close()
+			c.refuse(ErrExtraChannel, ErrExtraChannel)
 			return
 		}
-		c.mu.Lock()
-		c.dc = dc
-		c.mu.Unlock()
 		dc.OnOpen(c.flushPending)
-		if c.opts.OnMessage != nil {
-			dc.OnMessage(func(m webrtc.DataChannelMessage) { c.opts.OnMessage(m.Data) })
-		}
+		dc.OnMessage(c.onMessage)
 	})
 	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 		if !c.startLoop() {
@@ -182,65 +271,64 @@ func (c *Conn) negotiate(ctx context.Context, offer string) (string, error) {
 			c.discard(t)
 		}
 	})
+}
 
+// addTracks adds the tracks the server sends, with their RTCP readers.
+func (c *Conn) addTracks() error {
 	if c.opts.SendVideo {
 		out, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{
 			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback,
 		}, "video", "rtcstream")
 		if err != nil {
-			return "", err
+			return err
 		}
-		sender, err := pc.AddTrack(out)
+		sender, err := c.pc.AddTrack(out)
 		if err != nil {
-			return "", err
+			return err
 		}
 		c.out = out
 		if c.startLoop() {
 			go c.readSenderRTCP(sender)
 		}
 	}
-
 	if c.opts.SendAudio {
 		out, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{
 			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
 		}, "audio", "rtcstream")
 		if err != nil {
-			return "", err
+			return err
 		}
-		sender, err := pc.AddTrack(out)
+		sender, err := c.pc.AddTrack(out)
 		if err != nil {
-			return "", err
+			return err
 		}
 		c.audioOut = out
 		if c.startLoop() {
 			go c.drainSenderRTCP(sender)
 		}
 	}
+	return nil
+}
 
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrInvalidSDP, err)
+// onMessage hands a control message on, unless it is over MaxMessageSize.
+// pion reassembles a message of any size its receive window (1 MiB) holds,
+// whatever max-message-size the answer announced (RFC 8841).
+func (c *Conn) onMessage(m webrtc.DataChannelMessage) {
+	if len(m.Data) > MaxMessageSize {
+		c.refuse(ErrMessageTooLarge, fmt.Errorf("%w: %d bytes, over the %d the server takes",
+			ErrMessageTooLarge, len(m.Data), MaxMessageSize))
+		return
 	}
-	answer, err := pc.CreateAnswer(nil)
-	if err != nil {
-		return "", err
+	if c.opts.OnMessage != nil {
+		c.opts.OnMessage(m.Data)
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(answer); err != nil {
-		return "", err
+}
+
+// refuse tells OnControlRefused of err, once for each kind.
+func (c *Conn) refuse(kind, err error) {
+	if _, told := c.refused.LoadOrStore(kind, true); !told && c.opts.OnControlRefused != nil {
+		c.opts.OnControlRefused(err)
 	}
-	timeout := c.opts.GatherTimeout
-	if timeout <= 0 {
-		timeout = 5 * time.Second
-	}
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-gathered:
-	case <-t.C: // answer with the candidates gathered so far
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	return pc.LocalDescription().SDP, nil
 }
 
 // startLoop registers a goroutine with the Conn; false once closed.
@@ -347,21 +435,34 @@ const maxPending = 32
 
 // Send sends a control message. Messages sent before the browser's control
 // channel is open are held (up to maxPending) and sent when it opens. It
-// reports whether the message was sent or held.
+// reports whether the message was sent or held. A message that finds the
+// holding place full, or more than maxBuffered bytes queued for a page that
+// does not keep up, is dropped and counted (Dropped).
 func (c *Conn) Send(msg []byte) bool {
 	c.mu.Lock()
 	dc := c.dc
 	if dc == nil || dc.ReadyState() != webrtc.DataChannelStateOpen {
 		defer c.mu.Unlock()
-		if c.closed || len(c.pending) >= maxPending {
+		if c.closed {
+			return false
+		}
+		if len(c.pending) >= maxPending {
+			c.dropped.Add(1)
 			return false
 		}
 		c.pending = append(c.pending, string(msg))
 		return true
 	}
 	c.mu.Unlock()
+	if dc.BufferedAmount() > maxBuffered {
+		c.dropped.Add(1)
+		return false
+	}
 	return dc.SendText(string(msg)) == nil
 }
+
+// Dropped counts the control messages Send dropped.
+func (c *Conn) Dropped() uint64 { return c.dropped.Load() }
 
 // flushPending sends the messages held while the channel was opening.
 func (c *Conn) flushPending() {
@@ -402,16 +503,34 @@ func (c *Conn) Flush(timeout time.Duration) {
 func (c *Conn) RTT() (time.Duration, bool) { return RTT(c.pc) }
 
 // RTT returns the round-trip time of pc's selected ICE candidate pair, as
-// its STUN checks measure it, and whether one was measured yet.
+// its STUN checks measure it, and whether one was measured yet. It asks
+// the ICE transport, not pc.GetStats: that builds every statistic, and it
+// races with a Close that a remote abort starts (pion reads the stats
+// getter outside its lock while close clears it).
 func RTT(pc *webrtc.PeerConnection) (time.Duration, bool) {
-	for _, st := range pc.GetStats() {
-		p, ok := st.(webrtc.ICECandidatePairStats)
-		if !ok || !p.Nominated || p.CurrentRoundTripTime <= 0 {
-			continue
-		}
-		return time.Duration(p.CurrentRoundTripTime * float64(time.Second)), true
+	sctp := pc.SCTP()
+	if sctp == nil || sctp.Transport() == nil || sctp.Transport().ICETransport() == nil {
+		return 0, false
 	}
-	return 0, false
+	p, ok := sctp.Transport().ICETransport().GetSelectedCandidatePairStats()
+	if !ok || p.CurrentRoundTripTime <= 0 {
+		return 0, false
+	}
+	return time.Duration(p.CurrentRoundTripTime * float64(time.Second)), true
+}
+
+// Heard is a count that grows with everything the browser sends on the
+// selected ICE candidate pair: its packets (RTP, RTCP, DTLS, the data
+// channel) and its answers to the connectivity checks pion sends every
+// 2 s when the pair is otherwise quiet (RFC 7675 consent). While it grows
+// the browser is there, whether or not it sends media; 0 before a pair is
+// selected.
+func (c *Conn) Heard() uint64 {
+	st, ok := c.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePairStats()
+	if !ok {
+		return 0
+	}
+	return uint64(st.PacketsReceived) + st.ResponsesReceived
 }
 
 // Connected is closed once ICE and DTLS have connected.
@@ -443,6 +562,10 @@ func (c *Conn) Close() error {
 	c.mu.Lock()
 	already := c.closed
 	c.closed = true
+	if c.grace != nil {
+		c.grace.Stop()
+		c.grace = nil
+	}
 	c.mu.Unlock()
 	if already {
 		c.wg.Wait()

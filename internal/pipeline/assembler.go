@@ -20,12 +20,15 @@ const DefaultLossWait = 100 * time.Millisecond
 const MaxLossWait = 500 * time.Millisecond
 
 // LossWaitFor is the loss wait for a path with round-trip time rtt: the
-// NACK goes out 15 ms after the hole is seen and its retransmission comes
-// back one round trip later, so the wait is the round trip plus 50 ms of
-// margin for the NACK's delay and the path's jitter, never under
-// DefaultLossWait (loopback, a LAN) and never over MaxLossWait.
+// NACK goes out within a NACK interval (5 ms) of the hole being seen, and
+// its retransmission comes back one round trip later; when that is lost
+// (one in ten at 5% loss each way), the sender resends again one round
+// trip after the first (it ignores NACKs in between). So the wait is two
+// round trips plus 50 ms of margin for the NACKs' delay and the path's
+// jitter, never under DefaultLossWait (loopback, a LAN) and never over
+// MaxLossWait.
 func LossWaitFor(rtt time.Duration) time.Duration {
-	return min(max(rtt+50*time.Millisecond, DefaultLossWait), MaxLossWait)
+	return min(max(2*rtt+50*time.Millisecond, DefaultLossWait), MaxLossWait)
 }
 
 // Frame is one encoded frame rebuilt from RTP packets. Data is owned by the
@@ -34,6 +37,10 @@ type Frame struct {
 	Data      []byte
 	Timestamp uint32 // RTP timestamp, 90 kHz
 	KeyFrame  bool
+	// Held reports a frame released after a missing packet was waited
+	// for: the frame that lacked it, or one complete behind it. Such
+	// frames come out together, however they were spaced on the wire.
+	Held bool
 }
 
 // AssemblerStats counts what the assembler threw away, by reason.
@@ -71,9 +78,26 @@ type Assembler struct {
 	started   bool
 	needKey   bool
 	holeSince time.Time
+	held      bool // a hole was waited for since frames last ran out
 	lossWait  time.Duration
 	frame     []byte
 	stats     AssemblerStats
+	format    rtpFormat // the codec's payload format: VP8's by default
+}
+
+// rtpFormat is a codec's RTP payload format, as the Assembler needs it.
+type rtpFormat interface {
+	// begins checks a payload and reports whether it starts a frame
+	// (VP8) or a NAL unit (H.264).
+	begins(payload []byte) (bool, error)
+	// appendPayload appends a checked payload's bitstream bytes to dst.
+	appendPayload(dst, payload []byte) []byte
+	// keyFrame reports whether a frame is a keyframe.
+	keyFrame(frame []byte) bool
+	// frameByTimestamp: frames are told apart by RTP timestamp (a
+	// packet whose timestamp differs from its predecessor's starts
+	// one), not by begins alone.
+	frameByTimestamp() bool
 }
 
 // NewAssembler returns an assembler that gives a missing packet up after
@@ -82,7 +106,7 @@ func NewAssembler(lossWait time.Duration) *Assembler {
 	if lossWait <= 0 {
 		lossWait = DefaultLossWait
 	}
-	return &Assembler{lossWait: lossWait, needKey: true}
+	return &Assembler{lossWait: lossWait, needKey: true, format: vp8Format{}}
 }
 
 // SetLossWait changes how long a missing packet is waited for (<= 0 means
@@ -104,10 +128,10 @@ func (a *Assembler) KeyFrameNeeded() bool { return a.needKey }
 // Push adds one RTP packet's payload. payload is copied; the caller may
 // reuse it after Push returns.
 func (a *Assembler) Push(seq uint16, ts uint32, marker bool, payload []byte) {
-	var d vp8Descriptor
+	var start bool
 	if len(payload) > 0 {
 		var err error
-		if d, err = parseVP8(payload); err != nil {
+		if start, err = a.format.begins(payload); err != nil {
 			a.stats.Malformed++
 			return
 		}
@@ -119,7 +143,7 @@ func (a *Assembler) Push(seq uint16, ts uint32, marker bool, payload []byte) {
 	// so it is kept: without it the sequence would show a hole.
 	padding := len(payload) == 0
 	if !a.started {
-		if !d.start {
+		if !start {
 			return // wait for the first packet of a frame
 		}
 		a.resync(seq)
@@ -133,7 +157,7 @@ func (a *Assembler) Push(seq uint16, ts uint32, marker bool, payload []byte) {
 		// Far ahead of a hole we still wait for: give the hole up.
 		a.stats.Lost++
 		a.needKey = true
-		if !d.start {
+		if !start {
 			a.started = false
 			return
 		}
@@ -143,11 +167,11 @@ func (a *Assembler) Push(seq uint16, ts uint32, marker bool, payload []byte) {
 	if s.valid && s.seq == seq {
 		return // duplicate (a retransmission that raced the original)
 	}
-	s.seq, s.valid, s.start, s.marker, s.ts, s.padding = seq, true, d.start, marker, ts, padding
+	s.seq, s.valid, s.start, s.marker, s.ts, s.padding = seq, true, start, marker, ts, padding
 	if s.data == nil {
 		s.data = make([]byte, 0, maxPacket)
 	}
-	s.data = append(s.data[:0], d.payload...)
+	s.data = a.format.appendPayload(s.data[:0], payload)
 	if int16(seq-a.newest) > 0 {
 		a.newest = seq
 	}
@@ -170,8 +194,10 @@ func (a *Assembler) Pop(now time.Time) (Frame, bool) {
 		switch state {
 		case scanWaiting:
 			a.holeSince = time.Time{}
+			a.held = false
 			return Frame{}, false
 		case scanHole:
+			a.held = true
 			if a.holeSince.IsZero() {
 				a.holeSince = now
 			}
@@ -185,6 +211,7 @@ func (a *Assembler) Pop(now time.Time) (Frame, bool) {
 			continue
 		}
 		f := a.take(end)
+		f.Held = a.held
 		if a.needKey && !f.KeyFrame {
 			a.stats.WaitingForKey++
 			continue
@@ -206,6 +233,8 @@ const (
 )
 
 func (a *Assembler) scan() (end uint16, state scanState) {
+	byTS := a.format.frameByTimestamp()
+	headTS := a.ring[a.head%ringSize].ts
 	for seq := a.head; ; seq++ {
 		s := &a.ring[seq%ringSize]
 		if !s.valid || s.seq != seq {
@@ -224,7 +253,7 @@ func (a *Assembler) scan() (end uint16, state scanState) {
 		if seq == a.head && !s.start {
 			return 0, scanNoStart
 		}
-		if seq != a.head && s.start {
+		if seq != a.head && (byTS && s.ts != headTS || !byTS && s.start) {
 			// The next frame began before this one's marker: its last
 			// packet was lost (or it never had one).
 			return 0, scanNoStart
@@ -241,9 +270,11 @@ func (a *Assembler) giveUp() {
 	a.stats.Lost++
 	a.needKey = true
 	a.holeSince = time.Time{}
+	byTS := a.format.frameByTimestamp()
+	headTS := a.ring[a.head%ringSize].ts
 	for seq := a.head; int16(seq-a.newest) <= 0; seq++ {
 		s := &a.ring[seq%ringSize]
-		if seq != a.head && s.valid && s.seq == seq && s.start {
+		if seq != a.head && s.valid && s.seq == seq && s.start && (!byTS || s.ts != headTS) {
 			a.head = seq
 			return
 		}
@@ -265,5 +296,5 @@ func (a *Assembler) take(end uint16) Frame {
 	}
 	a.head = end + 1
 	a.holeSince = time.Time{}
-	return Frame{Data: a.frame, Timestamp: ts, KeyFrame: isVP8KeyFrame(a.frame)}
+	return Frame{Data: a.frame, Timestamp: ts, KeyFrame: a.format.keyFrame(a.frame)}
 }

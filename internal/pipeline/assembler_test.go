@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -121,12 +122,19 @@ func TestAssemblerReorder(t *testing.T) {
 	sameFrames(t, got, frames)
 }
 
-func TestAssemblerRetransmissionFillsHole(t *testing.T) {
+// withHole packetizes 20 frames and takes packet 7 out: it returns the
+// frames, the packets without it, and the packet, to arrive late.
+func withHole(t *testing.T) ([]sent, []rtp.Packet, rtp.Packet) {
+	t.Helper()
 	frames := makeFrames(20, 10)
 	pkts := packetize(t, frames)
-	lost := 7
+	const lost = 7
 	late := pkts[lost]
-	pkts = append(pkts[:lost:lost], pkts[lost+1:]...)
+	return frames, append(pkts[:lost:lost], pkts[lost+1:]...), late
+}
+
+func TestAssemblerRetransmissionFillsHole(t *testing.T) {
+	frames, pkts, late := withHole(t)
 	a := NewAssembler(time.Second)
 	now := time.Now()
 	got := pushAll(a, pkts, now)
@@ -299,9 +307,10 @@ func TestLossWaitFor(t *testing.T) {
 	for _, c := range []struct{ rtt, want time.Duration }{
 		{0, DefaultLossWait},
 		{2 * time.Millisecond, DefaultLossWait}, // loopback
-		{50 * time.Millisecond, DefaultLossWait},
-		{150 * time.Millisecond, 200 * time.Millisecond}, // across an ocean
-		{300 * time.Millisecond, 350 * time.Millisecond},
+		{25 * time.Millisecond, DefaultLossWait},
+		{50 * time.Millisecond, 150 * time.Millisecond},
+		{150 * time.Millisecond, 350 * time.Millisecond}, // across an ocean
+		{300 * time.Millisecond, MaxLossWait},
 		{2 * time.Second, MaxLossWait},
 	} {
 		if got := LossWaitFor(c.rtt); got != c.want {
@@ -310,14 +319,20 @@ func TestLossWaitFor(t *testing.T) {
 	}
 }
 
-// A retransmission that comes back after one 150 ms round trip fills its
-// hole once the wait follows the round trip; with the default wait the
-// frame was already given up and the stream waits for a keyframe.
+// A retransmission that comes back after one 150 ms round trip, or after
+// two 50 ms ones (the first was lost), fills its hole once the wait follows
+// the round trip; with the default wait the frame was already given up and
+// the stream waits for a keyframe.
 func TestAssemblerLossWaitFollowsRTT(t *testing.T) {
 	for _, c := range []struct {
-		rtt  time.Duration
-		lost uint64
-	}{{0, 1}, {150 * time.Millisecond, 0}} {
+		rtt, after time.Duration // the round trip; when the retransmission lands
+		lost       uint64
+	}{
+		{0, 165 * time.Millisecond, 1},
+		{150 * time.Millisecond, 165 * time.Millisecond, 0},
+		{50 * time.Millisecond, 2*50*time.Millisecond + 15*time.Millisecond, 0},
+		{50 * time.Millisecond, 3*50*time.Millisecond + 15*time.Millisecond, 1}, // a third round trip: the keyframe is sooner
+	} {
 		frames := makeFrames(20, 10)
 		pkts := packetize(t, frames)
 		late := pkts[7]
@@ -327,13 +342,54 @@ func TestAssemblerLossWaitFollowsRTT(t *testing.T) {
 		}
 		now := time.Now()
 		// The hole is seen at once; the rest of the frames keep arriving
-		// for the 165 ms the retransmission takes.
+		// until the retransmission lands.
 		pushAll(a, pkts[:7], now)
 		pushAll(a, pkts[8:9], now)
-		pushAll(a, pkts[9:], now.Add(165*time.Millisecond))
-		pushAll(a, []rtp.Packet{late}, now.Add(166*time.Millisecond))
+		pushAll(a, pkts[9:], now.Add(c.after-time.Millisecond))
+		pushAll(a, []rtp.Packet{late}, now.Add(c.after))
 		if s := a.Stats(); s.Lost != c.lost {
-			t.Errorf("round trip %v: %d packets given up on, want %d", c.rtt, s.Lost, c.lost)
+			t.Errorf("round trip %v, retransmission after %v: %d packets given up on, want %d", c.rtt, c.after, s.Lost, c.lost)
 		}
+	}
+}
+
+// TestAssemblerMarksHeldFrames: the frames a retransmission releases
+// together are Held; frames that flow without a hole are not.
+func TestAssemblerMarksHeldFrames(t *testing.T) {
+	_, pkts, late := withHole(t)
+	a := NewAssembler(time.Second)
+	now := time.Now()
+	pop := func() (held []bool) {
+		for {
+			f, ok := a.Pop(now)
+			if !ok {
+				return held
+			}
+			held = append(held, f.Held)
+		}
+	}
+	var before []bool
+	for _, p := range pkts {
+		a.Push(p.SequenceNumber, p.Timestamp, p.Marker, p.Payload)
+		before = append(before, pop()...)
+	}
+	for i, h := range before {
+		if h {
+			t.Fatalf("frame %d, released before any hole, is Held", i)
+		}
+	}
+	a.Push(late.SequenceNumber, late.Timestamp, late.Marker, late.Payload)
+	after := pop()
+	if len(after) < 2 || slices.Contains(after, false) {
+		t.Fatalf("the retransmission released %v; want the held frames, all Held", after)
+	}
+	// The next frame flows normally again.
+	next := packetize(t, []sent{{testFrame(20, 800, false), 20 * 3000}})
+	for i := range next {
+		next[i].SequenceNumber = pkts[len(pkts)-1].SequenceNumber + 1 + uint16(i)
+		a.Push(next[i].SequenceNumber, next[i].Timestamp, next[i].Marker, next[i].Payload)
+	}
+	if h := pop(); len(h) != 1 || h[0] {
+		t.Fatalf("the frame after the burst: %v, want one not Held", h)
 	}
 }

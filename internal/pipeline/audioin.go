@@ -17,12 +17,25 @@ const (
 	maxConceal = 5
 )
 
+// DecodeRate is the rate to decode Opus at for a handler that wants
+// audio at rate: rate itself when libopus decodes to it (8, 12, 16, 24 or
+// 48 kHz), which costs less than decoding at 48 kHz and resampling; else
+// 48 kHz.
+func DecodeRate(rate int) int {
+	switch rate {
+	case 8000, 12000, 16000, 24000, 48000:
+		return rate
+	}
+	return OpusRate
+}
+
 // AudioIn turns a session's inbound Opus RTP into mono PCM frames at the
 // handler's rate. Lost packets are recovered from the next packet's
 // forward error correction when it carries some, else concealed, so the
 // handler hears no gaps. PushRTP is called from one goroutine.
 type AudioIn struct {
 	dec     codec.AudioDecoder
+	decRate int // the decoder's output rate
 	rs      *media.Resampler
 	deliver func(media.AudioFrame)
 	rate    int
@@ -34,14 +47,15 @@ type AudioIn struct {
 	out     []int16
 }
 
-// NewAudioIn decodes with dec (mono at 48 kHz) and hands frames resampled
-// to rate to deliver, which owns them.
-func NewAudioIn(dec codec.AudioDecoder, rate int, deliver func(media.AudioFrame)) (*AudioIn, error) {
-	rs, err := media.NewResampler(OpusRate, rate, 1, media.QualityMedium)
+// NewAudioIn decodes with dec (mono at decRate: DecodeRate(rate) is the
+// cheapest) and hands frames resampled to rate to deliver, which owns
+// them.
+func NewAudioIn(dec codec.AudioDecoder, decRate, rate int, deliver func(media.AudioFrame)) (*AudioIn, error) {
+	rs, err := media.NewResampler(decRate, rate, 1, media.QualityMedium)
 	if err != nil {
 		return nil, err
 	}
-	return &AudioIn{dec: dec, rs: rs, deliver: deliver, rate: rate}, nil
+	return &AudioIn{dec: dec, decRate: decRate, rs: rs, deliver: deliver, rate: rate}, nil
 }
 
 // PushRTP takes one inbound packet.
@@ -73,6 +87,6 @@ func (a *AudioIn) PushRTP(seq uint16, ts uint32, payload []byte) {
 	samples := make([]int16, len(a.out)) // the receiver keeps it
 	copy(samples, a.out)
 	// The frame starts with the concealed audio, before the packet's own.
-	pts := time.Duration(int64(ts-a.firstTS)-int64(concealed)) * time.Second / OpusRate
+	pts := time.Duration(int64(ts-a.firstTS))*time.Second/OpusRate - time.Duration(concealed)*time.Second/time.Duration(a.decRate)
 	a.deliver(media.AudioFrame{Samples: samples, SampleRate: a.rate, Channels: 1, Timestamp: pts})
 }

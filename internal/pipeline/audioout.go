@@ -66,8 +66,17 @@ const (
 type AudioOut struct {
 	enc   codec.AudioEncoder
 	write func(packet []byte, d time.Duration) error
-	limit int // samples
-	obs   AudioObserver
+	// Run's: the stock silence packet (nil: encode silence too), the
+	// encoder's reset, and whether the last frame was silence.
+	silence []byte
+	reset   resetter
+	quiet   bool
+
+	// OnFlush, if set before Run, is called after Flush drops the queue
+	// (a telephone bridge clears its far end's buffer too).
+	OnFlush func()
+	limit   int // samples
+	obs     AudioObserver
 
 	mu       sync.Mutex
 	moved    *sync.Cond // the queue's head moved, or the output closed
@@ -149,7 +158,55 @@ func NewAudioOut(enc codec.AudioEncoder, write func([]byte, time.Duration) error
 	}
 	o := &AudioOut{enc: enc, write: write, limit: samplesOf(limit), obs: obs}
 	o.moved = sync.NewCond(&o.mu)
+	o.stockSilence()
 	return o
+}
+
+// resetter is an encoder that can start afresh (codec/opus's).
+type resetter interface{ Reset() error }
+
+// stockSilence makes the packet sent for a frame of digital silence, what
+// the output sends whenever nothing is queued, so the encoder (0.2 ms a
+// frame for silence with FEC, four times speech's CELT) runs only for
+// sound: the encoder's own packet for silence, after a few frames of it,
+// with the encoder reset afterwards. An encoder that cannot be reset
+// encodes silence as anything else.
+func (o *AudioOut) stockSilence() {
+	r, ok := o.enc.(resetter)
+	if !ok {
+		return
+	}
+	zero := make([]int16, opusFrameLen)
+	var p []byte
+	for range 5 {
+		var err error
+		if p, err = o.enc.Encode(p[:0], zero); err != nil {
+			return
+		}
+	}
+	if r.Reset() != nil {
+		return
+	}
+	o.silence, o.reset = slices.Clone(p), r
+	if o.silence == nil {
+		o.silence = []byte{} // discontinuous transmission: nothing to send
+	}
+}
+
+// encode encodes frame, or gives the stock silence packet for digital
+// silence; the encoder is reset before it encodes sound again.
+func (o *AudioOut) encode(dst []byte, frame []int16) ([]byte, error) {
+	if o.silence != nil && !slices.ContainsFunc(frame, func(v int16) bool { return v != 0 }) {
+		o.quiet = true
+		return append(dst, o.silence...), nil
+	}
+	if o.quiet {
+		o.quiet = false
+		if err := o.reset.Reset(); err != nil {
+			return dst, err
+		}
+	}
+	return o.enc.Encode(dst, frame)
 }
 
 // ErrOutputClosed is returned once the session has ended.
@@ -244,11 +301,14 @@ func (o *AudioOut) WaitPlayed(ctx context.Context, pos uint64) error {
 // Flush drops the queued audio; the next packets are silence.
 func (o *AudioOut) Flush() {
 	o.mu.Lock()
-	defer o.mu.Unlock()
 	if n := len(o.queued); n > 0 {
 		o.drop(n, AudioDropFlush)
 	}
 	o.pending, o.nLeft = 0, 0
+	o.mu.Unlock()
+	if o.OnFlush != nil {
+		o.OnFlush()
+	}
 }
 
 // drop removes the first n queued samples. o.mu must be held.
@@ -294,6 +354,7 @@ func (o *AudioOut) Run(ctx context.Context) error {
 	var packet []byte
 	var start time.Time
 	var waited time.Duration // for this slot's live audio
+	var slip time.Duration   // the schedule's, from waits not yet taken back
 	for slot := int64(0); ; {
 		select {
 		case <-ctx.Done():
@@ -317,9 +378,10 @@ func (o *AudioOut) Run(ctx context.Context) error {
 		if waited < AudioFrame && o.liveRunsShort(now) {
 			// Live audio is on its way (a stall delays the input and the
 			// pacer alike): wait for it rather than send silence into the
-			// middle of it. The schedule slips; the latency bound takes
-			// the slip back at a quiet moment.
+			// middle of it. The schedule slips, until live audio runs
+			// ahead again (catchUp).
 			waited += liveWait
+			slip += liveWait
 			start = start.Add(liveWait)
 			timer.Reset(liveWait)
 			continue
@@ -327,7 +389,7 @@ func (o *AudioOut) Run(ctx context.Context) error {
 		waited = 0
 		o.take(frame, now, late > AudioFrame/2)
 		var err error
-		if packet, err = o.enc.Encode(packet[:0], frame); err != nil {
+		if packet, err = o.encode(packet[:0], frame); err != nil {
 			return err
 		}
 		if len(packet) > 0 { // else discontinuous transmission
@@ -336,8 +398,27 @@ func (o *AudioOut) Run(ctx context.Context) error {
 			}
 		}
 		slot++
+		if slip > 0 && o.liveAhead() {
+			// Take the slip back: a schedule that slipped for good would
+			// send fewer than 50 packets a second, and the browser,
+			// playing 50, would stretch the gaps into a delay that grows
+			// with every wait (20-50 ms over two minutes of echo, where
+			// the input's jitter made the pacer wait now and then).
+			d := min(slip, liveWait)
+			slip -= d
+			start = start.Add(-d)
+		}
 		timer.Reset(time.Until(start.Add(time.Duration(slot) * AudioFrame)))
 	}
+}
+
+// liveAhead reports whether live audio plays and the queue holds more than
+// the next packet and the standing slack: the input runs ahead of the
+// schedule.
+func (o *AudioOut) liveAhead() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.head >= o.wholeEnd && len(o.queued) >= opusFrameLen+samplesOf(liveSlack)
 }
 
 // liveRunsShort reports whether live audio was flowing a moment ago but

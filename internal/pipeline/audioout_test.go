@@ -251,7 +251,7 @@ func TestAudioOutKeepsWhatJitterNeeds(t *testing.T) {
 	for i := range 250 { // 5 s
 		due := start.Add(time.Duration(i) * AudioFrame)
 		if i%10 == 9 {
-			due = due.Add(30 * time.Millisecond)
+			due = due.Add(25 * time.Millisecond)
 		}
 		time.Sleep(time.Until(due))
 		if err := r.QueueLive(ctx, tone(AudioFrame, 16000, time.Duration(i)*AudioFrame)); err != nil {
@@ -268,5 +268,129 @@ func TestAudioOutKeepsWhatJitterNeeds(t *testing.T) {
 	}
 	if n := st.Short - firstSecond.Short; n > 2 {
 		t.Errorf("%d packets short after the first second, want the queue to hold what the jitter needs", n)
+	}
+}
+
+// TestAudioOutTakesTheSlipBack: live audio that runs 10% slow for two
+// seconds makes the pacer wait for it, slipping its schedule; once the
+// input runs ahead (10% fast) the pacer takes the slip back, so over the
+// whole run it sends 50 packets a second. (A slip kept for good sent 49.98
+// a second in the browser's two-minute echo, whose input runs 1% fast with
+// jitter, and the echo's delay grew 20-50 ms.)
+func TestAudioOutTakesTheSlipBack(t *testing.T) {
+	r := newOutRig(t, nil)
+	ctx := context.Background()
+	next := time.Now()
+	for i := range 250 { // 2.2 s slow, then 2.7 s fast
+		step := AudioFrame * 11 / 10
+		if i >= 100 {
+			step = AudioFrame * 9 / 10
+		}
+		next = next.Add(step)
+		time.Sleep(time.Until(next))
+		if err := r.QueueLive(ctx, tone(AudioFrame, 48000, time.Duration(i)*AudioFrame)); err != nil {
+			t.Fatal(err)
+		}
+		if i == 100 {
+			if st := r.Stats(); st.Waited < 100*time.Millisecond {
+				t.Fatalf("the pacer waited %v for the slow input (%+v): the test tests nothing", st.Waited, st)
+			}
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // the output takes the rest
+	r.mu.Lock()
+	first := r.first
+	r.mu.Unlock()
+	st := r.Stats()
+	want := float64(time.Since(first)) / float64(AudioFrame)
+	t.Logf("sent %d packets in %.1f slots; waited %v, dropped %v, %d short", st.Sent, want, st.Waited, st.DroppedLive, st.Short)
+	if math.Abs(float64(st.Sent)-want) > 2 {
+		t.Errorf("sent %d packets in %.1f slots of 20 ms: the pacer kept the slip of its waits", st.Sent, want)
+	}
+}
+
+// countingEncoder counts the frames the encoder codes.
+type countingEncoder struct {
+	*opus.Encoder
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingEncoder) Encode(dst []byte, pcm []int16) ([]byte, error) {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return c.Encoder.Encode(dst, pcm)
+}
+
+// TestAudioOutSendsStockSilence: with nothing to play, the output sends
+// the stock silence packet without running the encoder, and the packets
+// still decode to silence, then to the sound queued after it, which is
+// encoded afresh.
+func TestAudioOutSendsStockSilence(t *testing.T) {
+	enc, err := opus.NewEncoder(opus.EncoderConfig{SampleRate: OpusRate, Channels: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	ce := &countingEncoder{Encoder: enc}
+	var mu sync.Mutex
+	var packets [][]byte
+	o := NewAudioOut(ce, func(p []byte, _ time.Duration) error {
+		mu.Lock()
+		packets = append(packets, append([]byte(nil), p...))
+		mu.Unlock()
+		return nil
+	}, 0, nil)
+	ce.mu.Lock()
+	ce.n = 0 // the stock packet's making
+	ce.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- o.Run(ctx) }()
+	time.Sleep(200 * time.Millisecond) // silence: about 10 packets
+	if err := o.Queue(ctx, tone(200*time.Millisecond, OpusRate, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.WaitPlayed(ctx, o.End()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	<-done
+
+	dec, err := opus.NewDecoder(opus.DecoderConfig{SampleRate: OpusRate, Channels: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	var silent, loud int
+	for _, p := range packets {
+		pcm, err := dec.Decode(nil, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var peak int16
+		for _, v := range pcm {
+			peak = max(peak, v, -v)
+		}
+		switch {
+		case peak < 50:
+			silent++
+		case peak > 4000:
+			loud++
+		}
+	}
+	ce.mu.Lock()
+	encoded := ce.n
+	ce.mu.Unlock()
+	t.Logf("%d packets: %d silent, %d loud; %d frames encoded", len(packets), silent, loud, encoded)
+	if silent < 10 || loud < 8 {
+		t.Errorf("%d silent and %d loud packets, want about 15 and 10", silent, loud)
+	}
+	if encoded > 12 {
+		t.Errorf("the encoder coded %d frames for 10 of sound", encoded)
 	}
 }

@@ -44,7 +44,7 @@ func BenchmarkServerPath(b *testing.B) {
 	r := &replay{packets: packets}
 	step := func() {
 		r.next(v, now)
-		f := v.slot.take(ctx)
+		f := v.slot.take(ctx, nil)
 		if err := v.process(ctx, f); err != nil {
 			b.Fatal(err)
 		}

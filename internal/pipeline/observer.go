@@ -58,6 +58,9 @@ const (
 	DropDecodeError
 	// DropEncoder: the encoder's rate control skipped a frame.
 	DropEncoder
+	// DropTooLarge: a keyframe declared a size over the bound, or an
+	// inter frame referenced one; neither was decoded.
+	DropTooLarge
 	NumDrops
 )
 
@@ -73,6 +76,8 @@ func (d Drop) String() string {
 		return "decode_error"
 	case DropEncoder:
 		return "encoder"
+	case DropTooLarge:
+		return "too_large"
 	}
 	return "unknown"
 }

@@ -26,6 +26,32 @@ type Sender struct {
 	conv    *image.YCbCr
 	encoded atomic.Uint64
 	obs     Observer
+	max     image.Point // the largest image encoded (FitsWithin)
+}
+
+// DefaultMaxEncodeSize bounds the images a Sender encodes unless
+// SetMaxSize says otherwise: a handler returning a larger one gets an
+// *ImageTooLargeError, before the encoder is rebuilt at that size (libvpx
+// allocates its frame buffers for the whole picture).
+var DefaultMaxEncodeSize = image.Pt(4096, 4096)
+
+// ImageTooLargeError is a handler's image refused for its size; its text
+// is meant for the page.
+type ImageTooLargeError struct {
+	Size image.Point // the image's
+	Max  image.Point // the bound
+}
+
+func (e *ImageTooLargeError) Error() string {
+	return fmt.Sprintf("the handler returned a %dx%d image; the encoder takes at most %dx%d",
+		e.Size.X, e.Size.Y, e.Max.X, e.Max.Y)
+}
+
+// cover returns a bound that both a and b fit within (FitsWithin).
+func cover(a, b image.Point) image.Point {
+	long := func(p image.Point) image.Point { return image.Pt(max(p.X, p.Y), min(p.X, p.Y)) }
+	a, b = long(a), long(b)
+	return image.Pt(max(a.X, b.X), max(a.Y, b.Y))
 }
 
 // SetObserver sets who is told the encode and send timings; call it
@@ -39,14 +65,31 @@ func (s *Sender) SetObserver(obs Observer) {
 // NewSender returns a Sender that makes its encoder with newEnc and writes
 // packets to out (mtu <= 0 means DefaultMTU).
 func NewSender(newEnc func() (codec.VideoEncoder, error), out RTPWriter, mtu int) *Sender {
-	return &Sender{newEnc: newEnc, pack: NewPacketizer(out, mtu), obs: nopObserver{}}
+	return &Sender{newEnc: newEnc, pack: NewPacketizer(out, mtu), obs: nopObserver{}, max: DefaultMaxEncodeSize}
+}
+
+// SetMaxSize bounds the images Send encodes (FitsWithin); call it before
+// the first Send. The default is DefaultMaxEncodeSize.
+func (s *Sender) SetMaxSize(max image.Point) { s.max = max }
+
+// checkSize refuses an image over the bound with an *ImageTooLargeError.
+func (s *Sender) checkSize(img image.Image) error {
+	if size := img.Bounds().Size(); !FitsWithin(size, s.max) {
+		return &ImageTooLargeError{Size: size, Max: s.max}
+	}
+	return nil
 }
 
 // Send encodes img, stamped pts for the encoder's rate control and rtpTS on
 // the wire, and writes its packets. img may be any image; a 4:2:0
 // *image.YCbCr is encoded without conversion. img is read only during the
-// call.
+// call. An image over the size bound (SetMaxSize) is refused with a
+// *HandlerError wrapping an *ImageTooLargeError: it came from a handler,
+// and the stream may go on with the next.
 func (s *Sender) Send(img image.Image, pts time.Duration, rtpTS uint32) error {
+	if err := s.checkSize(img); err != nil {
+		return &HandlerError{Err: err}
+	}
 	yc := media.ToI420(s.conv, img)
 	if yc != img {
 		s.conv = yc // keep the conversion buffer, never the caller's image

@@ -43,6 +43,20 @@ type VideoConfig struct {
 	// frame is sent on unprocessed so the video never freezes.
 	OnHandlerError func(err error) (stop bool)
 
+	// MaxFrameSize bounds the frames decoded (see FitsWithin): a keyframe
+	// declaring a size over it is dropped without being decoded, with the
+	// inter frames after it until a keyframe within the bound, and no
+	// keyframe is asked for meanwhile (the browser would send the same
+	// size again). Zero: no bound.
+	MaxFrameSize image.Point
+	// OnFrameTooLarge is told of the first keyframe over MaxFrameSize of
+	// each run (a run ends at a keyframe within the bound). It is called
+	// from PushRTP's goroutine and must not block. When the video keeps
+	// sending them (MaxOversizeKeyFrames in a row, or OversizeWait
+	// without a keyframe within the bound), Run returns a
+	// *FrameTooLargeError.
+	OnFrameTooLarge func(err *FrameTooLargeError)
+
 	// LossWait is how long a missing packet is waited for; 0 means
 	// DefaultLossWait.
 	LossWait time.Duration
@@ -68,6 +82,26 @@ func (e *HandlerError) Error() string {
 
 func (e *HandlerError) Unwrap() error { return e.Err }
 
+// Recovered turns a value recovered from a handler's panic into a
+// *HandlerError carrying the stack. Call it in the deferred function that
+// recovered, so the stack is the panic's.
+func Recovered(r any) *HandlerError {
+	perr, ok := r.(error)
+	if !ok {
+		perr = fmt.Errorf("%v", r)
+	}
+	return &HandlerError{Err: perr, Panic: true, Stack: debug.Stack()}
+}
+
+// AsHandlerError wraps err as a *HandlerError unless it already is one.
+func AsHandlerError(err error) error {
+	var herr *HandlerError
+	if err == nil || errors.As(err, &herr) {
+		return err
+	}
+	return &HandlerError{Err: err}
+}
+
 // VideoStats counts a pipeline's frames. All fields are cumulative.
 type VideoStats struct {
 	Assembler      AssemblerStats
@@ -79,6 +113,7 @@ type VideoStats struct {
 	Encoded        uint64
 	EncodeErrors   uint64
 	KeyFramesAsked uint64 // PLIs sent
+	TooLarge       uint64 // frames dropped undecoded for MaxFrameSize
 }
 
 // Video is one session's video frame path. PushRTP is called from the
@@ -99,6 +134,14 @@ type Video struct {
 	lastPLI time.Time
 	starts  frameStarts
 	lastAsm AssemblerStats
+	guard   sizeGuard
+
+	// stopped is closed when the video must end (stopErr says why)
+	// though the handler did not fail: it keeps sending frames over
+	// MaxFrameSize.
+	stopped  chan struct{}
+	stopOnce sync.Once
+	stopErr  error
 
 	closed  atomic.Bool
 	decoded atomic.Uint64
@@ -107,6 +150,7 @@ type Video struct {
 	hErrs   atomic.Uint64
 	encErrs atomic.Uint64
 	plis    atomic.Uint64
+	big     atomic.Uint64
 }
 
 // NewVideo builds a pipeline and its decoder. The encoder is made on the
@@ -127,14 +171,21 @@ func NewVideo(cfg VideoConfig) (*Video, error) {
 		obs = nopObserver{}
 	}
 	v := &Video{
-		cfg:  cfg,
-		dec:  dec,
-		asm:  NewAssembler(cfg.LossWait),
-		slot: newLatest(obs),
-		out:  NewSender(cfg.NewEncoder, cfg.Out, cfg.MTU),
-		obs:  obs,
+		cfg:     cfg,
+		dec:     dec,
+		asm:     NewAssembler(cfg.LossWait),
+		slot:    newLatest(obs),
+		out:     NewSender(cfg.NewEncoder, cfg.Out, cfg.MTU),
+		obs:     obs,
+		guard:   sizeGuard{max: cfg.MaxFrameSize},
+		stopped: make(chan struct{}),
 	}
 	v.out.SetObserver(obs)
+	if cfg.MaxFrameSize.X > 0 && cfg.MaxFrameSize.Y > 0 {
+		// The handler's input frame is sent on when it fails: the encoder
+		// takes whatever the decoder may make.
+		v.out.SetMaxSize(cover(DefaultMaxEncodeSize, cfg.MaxFrameSize))
+	}
 	return v, nil
 }
 
@@ -153,7 +204,7 @@ func (v *Video) SetRTT(rtt time.Duration) {
 func (v *Video) PushRTP(seq uint16, ts uint32, marker bool, payload []byte, now time.Time) {
 	v.inMu.Lock()
 	defer v.inMu.Unlock()
-	if v.closed.Load() {
+	if v.closed.Load() || v.stopErr != nil {
 		return
 	}
 	v.obs.Bytes(true, len(payload))
@@ -166,7 +217,9 @@ func (v *Video) PushRTP(seq uint16, ts uint32, marker bool, payload []byte, now 
 		}
 		start := v.starts.start(f.Timestamp, now)
 		v.obs.Stage(StageAssemble, now.Sub(start))
-		v.decode(f, start, now)
+		if v.admit(f, now) {
+			v.decode(f, start, now)
+		}
 	}
 	if st := v.asm.Stats(); st != v.lastAsm {
 		for range st.Lost - v.lastAsm.Lost {
@@ -177,9 +230,40 @@ func (v *Video) PushRTP(seq uint16, ts uint32, marker bool, payload []byte, now 
 		}
 		v.lastAsm = st
 	}
-	if v.asm.KeyFrameNeeded() {
+	if v.asm.KeyFrameNeeded() && !v.guard.refusing {
 		v.askKeyFrame(now)
 	}
+}
+
+// admit reports whether f may be decoded; it counts the frames it keeps
+// from the decoder, tells of an oversize video and stops one that stays
+// so (sizeGuard).
+func (v *Video) admit(f Frame, now time.Time) bool {
+	switch v.guard.check(f, now) {
+	case admit:
+		return true
+	case malformed: // libvpx would refuse it too
+		v.decErrs.Add(1)
+		v.obs.Drop(DropDecodeError)
+		return false
+	case firstTooBig:
+		if v.cfg.OnFrameTooLarge != nil {
+			v.cfg.OnFrameTooLarge(v.guard.err())
+		}
+	case giveUp:
+		v.stop(v.guard.err())
+	}
+	v.big.Add(1)
+	v.obs.Drop(DropTooLarge)
+	return false
+}
+
+// stop makes Run return err; later packets are ignored. Called under inMu.
+func (v *Video) stop(err error) {
+	v.stopOnce.Do(func() {
+		v.stopErr = err
+		close(v.stopped)
+	})
 }
 
 func (v *Video) askKeyFrame(now time.Time) {
@@ -212,6 +296,7 @@ func (v *Video) decode(f Frame, start, now time.Time) {
 	buf.pts = time.Duration(f.Timestamp-v.firstTS) * time.Second / 90000
 	buf.at = done
 	buf.start = start
+	buf.held = f.Held
 	v.decoded.Add(1)
 	v.slot.put(buf)
 }
@@ -227,13 +312,20 @@ func (v *Video) SetBitrate(bps int) error { return v.out.SetBitrate(bps) }
 func (v *Video) Warm() { v.out.Warm() }
 
 // Run calls the handler on the newest frame, encodes and sends what it
-// returns, until ctx ends, the handler error policy stops it, or sending
-// fails. It returns nil when ctx ended, else the reason it stopped.
+// returns, until ctx ends, the handler error policy stops it, sending
+// fails, or the video keeps sending frames over MaxFrameSize. It returns
+// nil when ctx ended, else the reason it stopped: a *HandlerError, a
+// *FrameTooLargeError, or the sending error.
 func (v *Video) Run(ctx context.Context) error {
 	for {
-		f := v.slot.take(ctx)
+		f := v.slot.take(ctx, v.stopped)
 		if f == nil {
-			return nil
+			select {
+			case <-v.stopped:
+				return v.stopErr // written before stopped was closed
+			default:
+				return nil
+			}
 		}
 		err := v.process(ctx, f)
 		v.slot.release(f)
@@ -272,14 +364,13 @@ func (v *Video) process(ctx context.Context, f *pooledFrame) error {
 func (v *Video) call(ctx context.Context, f *pooledFrame) (out image.Image, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			perr, ok := r.(error)
-			if !ok {
-				perr = fmt.Errorf("%v", r)
-			}
-			out, err = nil, &HandlerError{Err: perr, Panic: true, Stack: debug.Stack()}
+			out, err = nil, Recovered(r)
 		}
 	}()
 	out, err = v.cfg.Handler(ctx, f.img, f.pts)
+	if err == nil && out != nil {
+		err = v.out.checkSize(out) // refused before the encoder grows for it
+	}
 	if err != nil {
 		return nil, &HandlerError{Err: err}
 	}
@@ -301,6 +392,7 @@ func (v *Video) Stats() VideoStats {
 		Encoded:        v.out.Encoded(),
 		EncodeErrors:   v.encErrs.Load(),
 		KeyFramesAsked: v.plis.Load(),
+		TooLarge:       v.big.Load(),
 	}
 }
 

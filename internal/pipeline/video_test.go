@@ -116,7 +116,38 @@ func push(v *Video, pkts []rtp.Packet, now time.Time) {
 	}
 }
 
+// TestVideoSlowHandlerDropsStaleFrames holds the handler's first call while
+// the other 29 frames arrive and are decoded, however briefly: the handler
+// then sees only the newest, and 28 stale frames never queued. (Frames come
+// in together here because the handler is busy, not because a lost packet
+// held them: only those wait as a burst; see TestLatestKeepsABurstDropsABacklog.)
 func TestVideoSlowHandlerDropsStaleFrames(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		hold time.Duration // after the last packet, before the first call returns
+	}{
+		{"held past burstWait", burstWait + 50*time.Millisecond},
+		{"briefly", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls, st, sent := runHeld(t, tc.hold)
+			if st.Decoded != 30 {
+				t.Fatalf("decoded %d of 30 frames (VP8 needs them all)", st.Decoded)
+			}
+			if calls-1+int64(st.DroppedStale) != 29 || sent != calls {
+				t.Fatalf("handler calls %d, dropped stale %d, sent %d: every frame after the first must be handled and sent, or dropped", calls, st.DroppedStale, sent)
+			}
+			if calls != 2 {
+				t.Fatalf("handler calls %d, dropped stale %d; want 2 and 28", calls, st.DroppedStale)
+			}
+		})
+	}
+}
+
+// runHeld streams 30 frames to a handler whose first call waits until the
+// rest have arrived and hold has passed; it returns the handler calls, the
+// pipeline's counts and the frames sent.
+func runHeld(t *testing.T, hold time.Duration) (int64, VideoStats, int64) {
 	_, packets := encodedStream(t, 320, 240, 30)
 	var out discard
 	var calls atomic.Int64
@@ -138,25 +169,18 @@ func TestVideoSlowHandlerDropsStaleFrames(t *testing.T) {
 	for _, p := range packets[1:] {
 		push(v, p, time.Now())
 	}
+	time.Sleep(hold)
 	close(release)
 	deadline := time.Now().Add(5 * time.Second)
 	for calls.Load() < 2 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	st := v.Stats()
-	// All 30 frames were decoded (VP8 needs them), but the handler saw only
-	// the one it held and the newest: 28 stale frames never queued.
-	if st.Decoded != 30 || calls.Load() != 2 || st.DroppedStale != 28 {
-		t.Fatalf("decoded %d, handler calls %d, dropped stale %d; want 30, 2, 28", st.Decoded, calls.Load(), st.DroppedStale)
-	}
-	if out.frames.Load() != 2 {
-		t.Fatalf("sent %d frames, want 2", out.frames.Load())
-	}
+	return calls.Load(), v.Stats(), out.frames.Load()
 }
 
 func TestVideoHandlerPanicKeepsStreaming(t *testing.T) {

@@ -63,6 +63,27 @@ func parseVP8(b []byte) (vp8Descriptor, error) {
 	return d, nil
 }
 
+// vp8Format depacketizes VP8 for the Assembler (the default): frames
+// start at the descriptor's S bit with partition 0.
+type vp8Format struct{}
+
+func (vp8Format) frameByTimestamp() bool { return false }
+
+func (vp8Format) begins(b []byte) (bool, error) {
+	d, err := parseVP8(b)
+	return d.start, err
+}
+
+func (vp8Format) appendPayload(dst, b []byte) []byte {
+	d, err := parseVP8(b)
+	if err != nil {
+		return dst
+	}
+	return append(dst, d.payload...)
+}
+
+func (vp8Format) keyFrame(frame []byte) bool { return isVP8KeyFrame(frame) }
+
 // isVP8KeyFrame reports whether a VP8 frame (the bitstream, not the RTP
 // payload) starts a keyframe: bit 0 of the frame tag is 0 for keyframes
 // (RFC 6386, section 9.1).

@@ -5,7 +5,9 @@ package streamtest
 
 import (
 	"context"
+	"errors"
 	"image"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -29,6 +31,28 @@ func Serve(t testing.TB, s *rtcstream.Stream) string {
 		srv.Close()
 	})
 	return srv.URL
+}
+
+// ServeOn serves s with rtcstream.NewHTTPServer (ICE-TCP on the page's
+// port) on ip, on a free port, until the test ends, and returns its URL
+// and port: a server at an address of a test's topology.
+func ServeOn(t testing.TB, s *rtcstream.Stream, ip string) (url string, port int) {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := rtcstream.NewHTTPServer(l.Addr().String(), s)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(l) }()
+	t.Cleanup(func() {
+		s.Close()
+		srv.Close()
+		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return "http://" + l.Addr().String(), l.Addr().(*net.TCPAddr).Port
 }
 
 // ServeWithMetrics starts s on a loopback HTTP server with m at /metrics,

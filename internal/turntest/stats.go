@@ -56,7 +56,7 @@ func isProbe(username string) bool {
 // Stats returns what coturn has logged so far.
 func (s *Server) Stats() Stats {
 	var st Stats
-	for _, line := range s.logs.snapshot() {
+	for _, line := range s.proc.Lines() {
 		if m := processedRE.FindStringSubmatch(line); m != nil {
 			user, method, result := m[2], m[3], m[4]
 			if isProbe(user) {

@@ -11,27 +11,24 @@
 package turntest
 
 import (
-	"bufio"
 	"context"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pion/logging"
 	"github.com/pion/turn/v5"
+	"github.com/rtcstream/rtcstream/internal/childproc"
 )
 
 // RequireEnv is the environment variable that, set to "1", makes Start fail
@@ -82,9 +79,7 @@ type Server struct {
 
 	probePass string // the static probe user's password
 
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when the process has exited
-	logs   *logBuffer
+	proc *childproc.Proc
 }
 
 // Addr is the server's address, "127.0.0.1:port".
@@ -95,7 +90,7 @@ func (s *Server) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.
 func (s *Server) URL() string { return "turn:" + s.Addr() + "?transport=udp" }
 
 // Log returns what the server has logged so far.
-func (s *Server) Log() string { return s.logs.String() }
+func (s *Server) Log() string { return s.proc.Log() }
 
 // Start runs coturn for the test t and returns once it grants TURN
 // allocations; the server stops when t ends. opts may be nil for the
@@ -158,8 +153,6 @@ func start(t testing.TB, bin string, o Options) (*Server, error) {
 		Host: "127.0.0.1", Port: port, Realm: o.Realm,
 		Username: o.Username, Password: o.Password, Secret: o.Secret,
 		probePass: "probe-" + strconv.FormatInt(time.Now().UnixNano(), 36),
-		exited:    make(chan struct{}),
-		logs:      &logBuffer{},
 	}
 	conf := filepath.Join(dir, "turnserver.conf")
 	if err := os.WriteFile(conf, []byte(s.config(dir)), 0o600); err != nil {
@@ -168,29 +161,12 @@ func start(t testing.TB, bin string, o Options) (*Server, error) {
 	}
 	cmd := exec.Command(bin, "-c", conf)
 	cmd.Dir = dir
-	setDeathSignal(cmd)
-	stdout, err := cmd.StdoutPipe()
+	p, err := childproc.Start(cmd)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	cmd.Stderr = cmd.Stdout // one stream, in order
-	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("starting %s: %w", bin, err)
-	}
-	s.cmd = cmd
-	var copied sync.WaitGroup
-	copied.Add(1)
-	go func() {
-		defer copied.Done()
-		s.logs.readFrom(stdout)
-	}()
-	go func() {
-		copied.Wait() // Wait closes the pipe: read it all first
-		_ = cmd.Wait()
-		close(s.exited)
-	}()
+	s.proc = p
 	stop := func() {
 		s.stop()
 		os.RemoveAll(dir)
@@ -200,12 +176,12 @@ func start(t testing.TB, bin string, o Options) (*Server, error) {
 	defer cancel()
 	if err := s.probe(ctx); err != nil {
 		stop()
-		return nil, fmt.Errorf("port %d: %w\n%s", port, err, s.logs.tail(40))
+		return nil, fmt.Errorf("port %d: %w\n%s", port, err, s.proc.Tail(40))
 	}
 	t.Cleanup(func() {
 		stop()
 		if t.Failed() {
-			t.Logf("turntest: coturn on %s logged (last lines):\n%s", s.Addr(), s.logs.tail(80))
+			t.Logf("turntest: coturn on %s logged (last lines):\n%s", s.Addr(), s.proc.Tail(80))
 		}
 	})
 	return s, nil
@@ -271,8 +247,8 @@ func (s *Server) probe(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-s.exited:
-			return fmt.Errorf("coturn exited (%v)", s.cmd.ProcessState)
+		case <-s.proc.Exited():
+			return errors.New("coturn exited")
 		case <-ctx.Done():
 			return fmt.Errorf("no TURN allocation granted: %w", last)
 		case <-time.After(50 * time.Millisecond):
@@ -313,16 +289,7 @@ func (s *Server) allocate(ctx context.Context, user, pass string) error {
 }
 
 // stop ends the server: SIGTERM, then SIGKILL if it lingers.
-func (s *Server) stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-		return
-	case <-time.After(3 * time.Second):
-	}
-	_ = s.cmd.Process.Kill()
-	<-s.exited
-}
+func (s *Server) stop() { s.proc.Stop(3 * time.Second) }
 
 // freePort finds a port free for both UDP and TCP on 127.0.0.1.
 func freePort() (int, error) {
@@ -341,54 +308,6 @@ func freePort() (int, error) {
 		return port, nil
 	}
 	return 0, errors.New("no port free for both UDP and TCP on 127.0.0.1")
-}
-
-// logBuffer keeps coturn's log lines.
-type logBuffer struct {
-	mu    sync.Mutex
-	lines []string
-	size  int
-}
-
-// maxLog bounds the kept log; older lines are dropped.
-const maxLog = 4 << 20
-
-func (b *logBuffer) readFrom(r io.Reader) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		b.add(sc.Text())
-	}
-	_, _ = io.Copy(io.Discard, r) // a line too long: keep the pipe flowing
-}
-
-func (b *logBuffer) add(line string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.lines = append(b.lines, line)
-	b.size += len(line) + 1
-	for b.size > maxLog && len(b.lines) > 1 {
-		b.size -= len(b.lines[0]) + 1
-		b.lines = b.lines[1:]
-	}
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Join(b.lines, "\n")
-}
-
-func (b *logBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Join(b.lines[max(0, len(b.lines)-n):], "\n")
-}
-
-func (b *logBuffer) snapshot() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.lines...)
 }
 
 // quietLogger drops pion's TURN client logs (the probe's failures while

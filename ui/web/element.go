@@ -42,6 +42,10 @@ type Element struct {
 	// {src}/config before each connection (rtc-config="fetch"). Default:
 	// the browser's.
 	FetchRTCConfig bool
+	// LiveKitToken is the URL of the page's LiveKit token endpoint
+	// (livekit-token): the stream joins a LiveKit room instead of Src.
+	// Default: none.
+	LiveKitToken string
 	// TrackConstraints ask the camera for a size, frame rate or facing
 	// mode. Default (nil): the browser's.
 	TrackConstraints *TrackConstraints
@@ -121,6 +125,7 @@ func (e Element) HTML() template.HTML {
 		attr("concurrency-limit", strconv.Itoa(e.ConcurrencyLimit))
 	}
 	flag("rtc-config", e.FetchRTCConfig, "fetch")
+	attr("livekit-token", e.LiveKitToken)
 	if e.TrackConstraints != nil {
 		attr("track-constraints", e.TrackConstraints.json())
 	}

@@ -19,6 +19,9 @@
  *                  for a turn in its line (POST {src}/queue) with the place shown
  *   rtc-config     "fetch": get the RTC configuration (ICE/TURN servers) from
  *                  GET {src}/config for every connection
+ *   livekit-token  a URL (relative to the page) that gives LiveKit tokens: the
+ *                  stream joins a LiveKit room instead of src, where an
+ *                  rtcstream worker runs the handler (livekit.js)
  *   track-constraints  JSON MediaTrackConstraints for the camera (resolution,
  *                  frame rate, facing mode)
  *   interactive    "false": display only, with no Start button or camera
@@ -56,6 +59,7 @@ import { openMedia, listCameras, listMicrophones, stopStream, deviceIDOf } from 
 import { fetchConfig, resolveBase } from "./signalling.js";
 import { StatsReader, formatStats } from "./stats.js";
 import { Session } from "./session.js";
+import { LiveKitSession } from "./livekit.js";
 import { VAD_EVENTS } from "./messages.js";
 import { LevelMeter, Ticker, levelOf, smooth } from "./levels.js";
 
@@ -201,7 +205,7 @@ export class RTCStreamElement extends HTMLElement {
 
   /** @type {State} */
   #state = "idle";
-  /** @type {Session | null} */
+  /** @type {Session | LiveKitSession | null} */
   #session = null;
   /**
    * The local media: the camera, the microphone or both, shown in the
@@ -230,6 +234,12 @@ export class RTCStreamElement extends HTMLElement {
   #waiting = false;
   /** @type {ReturnType<typeof setInterval> | undefined} the stats overlay's timer */
   #statsTimer;
+  /** @type {ReturnType<typeof setTimeout> | undefined} a reply's chip change, waiting for its audio to be heard */
+  #turnTimer;
+  /** Counts vad events, so a late one's wait does not undo a newer one. */
+  #turnSeq = 0;
+  /** The received audio's jitter buffer totals at the last reading (getStats). */
+  #playout = { delay: 0, emitted: 0 };
   /** @type {AudioGraph | null} made at the first click or start in an audio modality */
   #audio = null;
   /** The levels shown, in [0, 1]. */
@@ -322,7 +332,7 @@ export class RTCStreamElement extends HTMLElement {
 
   /** The webrtc_id of the current session, or "" when there is none. */
   get webrtcID() {
-    return this.#session?.webrtcID ?? "";
+    return this.#session instanceof Session ? this.#session.webrtcID : "";
   }
 
   /** The session token the server issued, or "" when there is none. */
@@ -450,6 +460,11 @@ export class RTCStreamElement extends HTMLElement {
       if (generation !== this.#generation) return; // stopped meanwhile
     }
 
+    const tokenURL = this.getAttribute("livekit-token");
+    if (tokenURL) {
+      this.#startLiveKit(tokenURL, local);
+      return;
+    }
     const base = resolveBase(this.getAttribute("src") ?? "webrtc");
     let rtcConfiguration = this.rtcConfiguration;
     if (this.getAttribute("rtc-config") === "fetch") {
@@ -470,26 +485,58 @@ export class RTCStreamElement extends HTMLElement {
       kinds: this.#kinds,
       localStream: local,
       rtcConfiguration,
+      refreshConfiguration:
+        this.getAttribute("rtc-config") === "fetch"
+          ? async () => ({ ...this.rtcConfiguration, ...(await fetchConfig(base)).rtcConfiguration })
+          : undefined,
       queue: this.hasAttribute("concurrency-limit"),
       onWait: (position) => {
         if (this.#session !== session) return;
         this.#waiting = true;
         this.#setState("connecting", `Waiting for a free slot: you are number ${position} in line. It starts by itself.`);
       },
+      ...this.#sessionEvents(() => session),
+    });
+    await this.#run(session);
+  }
+
+  /**
+   * The events of a session (Session or LiveKitSession), each ignored
+   * once the element has moved on to another session.
+   * @param {() => Session | LiveKitSession} current the session they are for
+   */
+  #sessionEvents(current) {
+    return {
       onConnected: () => {
-        if (this.#session !== session) return;
+        if (this.#session !== current()) return;
         this.#waiting = false;
         // Nothing comes back in send mode, and audio has no first frame to
         // wait for: connected is streaming.
         const noFrame = this.#mode === "send" || !this.#kinds.includes("video");
         if (noFrame && this.#state === "connecting") this.#setState("streaming");
       },
-      onTrack: (stream, track) => this.#showOutput(session, stream, track),
-      onMessage: (msg) => this.#onServerMessage(msg),
-      onFailure: (err) => {
-        if (this.#session === session) this.#fail(err);
+      /** @param {boolean} on */
+      onReconnecting: (on) => {
+        if (this.#session !== current() || this.#state !== "streaming") return;
+        this.#el.status.textContent = on ? "Reconnecting…" : "Streaming";
+        this.#el.status.toggleAttribute("data-busy", on);
       },
-    });
+      /** @param {MediaStream} stream @param {MediaStreamTrack} track */
+      onTrack: (stream, track) => this.#showOutput(current(), stream, track),
+      /** @param {ServerMessage} msg */
+      onMessage: (msg) => this.#onServerMessage(msg),
+      /** @param {Error} err */
+      onFailure: (err) => {
+        if (this.#session === current()) this.#fail(err);
+      },
+    };
+  }
+
+  /**
+   * Makes session the element's and starts it.
+   * @param {Session | LiveKitSession} session
+   */
+  async #run(session) {
     this.#session = session;
     try {
       await session.start();
@@ -497,6 +544,21 @@ export class RTCStreamElement extends HTMLElement {
       // An AbortError after stop() is expected; anything else is shown.
       if (this.#session === session) this.#fail(err);
     }
+  }
+
+  /**
+   * Starts a session through a LiveKit room (the "livekit-token"
+   * attribute): an rtcstream worker there runs the stream's handler.
+   * @param {string} tokenURL
+   * @param {MediaStream | null} local
+   */
+  async #startLiveKit(tokenURL, local) {
+    const session = new LiveKitSession({
+      tokenURL: new URL(tokenURL, document.baseURI).href,
+      localStream: local,
+      ...this.#sessionEvents(() => session),
+    });
+    await this.#run(session);
   }
 
   /** Stops streaming, tells the server, and releases the camera and microphone. */
@@ -514,6 +576,9 @@ export class RTCStreamElement extends HTMLElement {
     this.#stopCountdown();
     clearInterval(this.#statsTimer);
     this.#statsTimer = undefined;
+    clearTimeout(this.#turnTimer);
+    this.#turnSeq++;
+    this.#playout = { delay: 0, emitted: 0 };
     if (this.#rendered) this.#el.stats.hidden = true;
     this.#waiting = false;
     const session = this.#session;
@@ -725,7 +790,7 @@ export class RTCStreamElement extends HTMLElement {
   /**
    * Shows a remote track: video in the output video (once its first frame
    * is there, the element is streaming), audio in the output audio element.
-   * @param {Session} session
+   * @param {Session | LiveKitSession} session
    * @param {MediaStream} stream
    * @param {MediaStreamTrack} track
    */
@@ -749,7 +814,7 @@ export class RTCStreamElement extends HTMLElement {
 
   /**
    * Plays the server's audio and meters it.
-   * @param {Session} session
+   * @param {Session | LiveKitSession} session
    * @param {MediaStreamTrack} track
    */
   #playAudio(session, track) {
@@ -875,6 +940,49 @@ export class RTCStreamElement extends HTMLElement {
   }
 
   /**
+   * Shows the chip for a vad event. A reply's start and end are shown when
+   * the person hears them: the server tells of them as the audio leaves it,
+   * and the audio then waits in the browser's jitter buffer (40 ms on a
+   * quiet machine, a few hundred on a busy phone), which the message does
+   * not. Other events show at once, and cancel a reply's pending change.
+   * @param {string} event
+   */
+  #turnWhenHeard(event) {
+    const seq = ++this.#turnSeq;
+    clearTimeout(this.#turnTimer);
+    if (event !== "reply_started" && event !== "reply_ended") {
+      this.#setTurn(event);
+      return;
+    }
+    this.#playoutDelay().then((seconds) => {
+      if (seq !== this.#turnSeq) return; // a newer event came meanwhile
+      this.#turnTimer = setTimeout(() => this.#setTurn(event), seconds * 1000);
+    });
+  }
+
+  /**
+   * The average time the received audio waited in the jitter buffer since
+   * the last reading, in seconds (0 when unknown), from getStats.
+   * @returns {Promise<number>}
+   */
+  async #playoutDelay() {
+    const report = await this.#session?.stats().catch(() => null);
+    if (!report) return 0;
+    let delay = 0;
+    let emitted = 0;
+    report.forEach((st) => {
+      if (st.type === "inbound-rtp" && st.kind === "audio") {
+        delay = Number(st.jitterBufferDelay) || 0;
+        emitted = Number(st.jitterBufferEmittedCount) || 0;
+      }
+    });
+    const prev = this.#playout;
+    this.#playout = { delay, emitted };
+    const n = emitted - prev.emitted;
+    return n > 0 ? Math.min(Math.max((delay - prev.delay) / n, 0), 1) : 0;
+  }
+
+  /**
    * Shows the turn-taking chip for a vad event; "" hides it. Events this
    * version does not know leave it as it is.
    * @param {string} event
@@ -922,7 +1030,7 @@ export class RTCStreamElement extends HTMLElement {
         }
         break;
       case "vad":
-        this.#setTurn(msg.event);
+        this.#turnWhenHeard(msg.event);
         break;
       case "log":
         break;

@@ -9,13 +9,20 @@
  * send-receive mode, sendonly in send mode, recvonly in receive mode.
  */
 
-import { newWebRTCID, sendCandidate, sendOffer, sendStop, waitTurn } from "./signalling.js";
+import { fetchServerCandidates, newWebRTCID, sendCandidate, sendOffer, sendStop, waitTurn } from "./signalling.js";
 import { parseServerMessage } from "./messages.js";
 
 /** @typedef {import("./messages.js").ServerMessage} ServerMessage */
 
-/** How long the connection may stay disconnected or failed before it counts as lost. */
-const LOST_AFTER_MS = 4000;
+/**
+ * How long the connection may stay disconnected or failed, restarting ICE,
+ * before it counts as lost: the server's default ReconnectGrace.
+ */
+const LOST_AFTER_MS = 15000;
+/** How long a disconnected connection waits before it restarts ICE (it may come back by itself). */
+const RESTART_AFTER_MS = 1000;
+/** How long one ICE restart may take to connect before the next. */
+const RESTART_RETRY_MS = 3000;
 /** How long a stopped session's connection waits for the stop reply. */
 const STOP_GRACE_MS = 1000;
 /** How long ICE may take to connect after the answer. */
@@ -30,11 +37,16 @@ export const DATA_CHANNEL_LABEL = "rtcstream";
  * @property {Array<"video" | "audio">} kinds the media kinds of the stream
  * @property {MediaStream | null} localStream what to send in send-receive mode
  * @property {RTCConfiguration} [rtcConfiguration] ICE servers and the like
+ * @property {() => Promise<RTCConfiguration>} [refreshConfiguration] a fresh
+ *   configuration before an ICE restart (new TURN credentials)
  * @property {(stream: MediaStream, track: MediaStreamTrack) => void} onTrack a remote track arrived
  * @property {(msg: ServerMessage) => void} onMessage a data channel message arrived
  * @property {(err: Error) => void} onFailure the session failed after start resolved (connection lost)
  * @property {() => void} [onConnected] the peer connection connected
- * @property {boolean} [queue] wait for a turn in the server's line before the offer
+ * @property {(on: boolean) => void} [onReconnecting] the connection dropped and
+ *   ICE restarts (true), or it is back (false)
+ * @property {boolean} [queue] wait for a turn in the server's line when the
+ *   server refuses the offer for its session limit
  * @property {(position: number) => void} [onWait] told the place in line while waiting
  */
 
@@ -50,6 +62,8 @@ export class Session {
   /** @type {RTCIceCandidateInit[]} candidates waiting for the answer and token */
   #pending = [];
   #answered = false;
+  /** Counts answers (the first, and each ICE restart's): a newer one ends the older's candidate poll. */
+  #answerGen = 0;
   #closed = false;
   /** @type {string | undefined} */
   #token;
@@ -58,6 +72,9 @@ export class Session {
   #lostTimer;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #connectTimer;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #restartTimer;
+  #restarting = false;
 
   /** The random id of this session, sent as webrtc_id. */
   webrtcID = newWebRTCID();
@@ -117,22 +134,27 @@ export class Session {
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     this.#throwIfClosed();
-    // Send the offer now; candidates follow by trickle ICE.
-    let ticket;
-    if (this.#opts.queue) {
-      // The server is at its session limit: wait for a turn in its line.
-      ticket = await waitTurn(this.#opts.base, this.webrtcID, this.#opts.onWait ?? (() => {}), this.#abort.signal);
+    // Send the offer now; candidates follow by trickle ICE. A server at its
+    // session limit refuses it: then wait for a turn in its line, and send
+    // it again with the ticket. (The server takes a fresh offer only for a
+    // slot nobody in line is owed, so trying first jumps no one, and saves
+    // a round trip whenever a slot is free.)
+    const sdp = pc.localDescription?.sdp ?? offer.sdp ?? "";
+    let answer;
+    try {
+      answer = await sendOffer(this.#opts.base, { sdp, webrtcID: this.webrtcID }, this.#abort.signal);
+    } catch (err) {
+      if (!this.#opts.queue || !(err instanceof Error && "code" in err && err.code === "too_many_sessions")) throw err;
       this.#throwIfClosed();
+      const ticket = await waitTurn(this.#opts.base, this.webrtcID, this.#opts.onWait ?? (() => {}), this.#abort.signal);
+      this.#throwIfClosed();
+      answer = await sendOffer(this.#opts.base, { sdp, webrtcID: this.webrtcID, ticket }, this.#abort.signal);
     }
-    const answer = await sendOffer(
-      this.#opts.base,
-      { sdp: pc.localDescription?.sdp ?? offer.sdp ?? "", webrtcID: this.webrtcID, ticket },
-      this.#abort.signal,
-    );
     this.#throwIfClosed();
     this.#token = answer.token;
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
     this.#throwIfClosed();
+    this.#serverCandidates(pc, answer.candidatesPending);
     this.#answered = true;
     for (const cand of this.#pending.splice(0)) this.#trickle(cand);
     if (pc.connectionState !== "connected") {
@@ -154,6 +176,7 @@ export class Session {
     this.#closed = true;
     clearTimeout(this.#lostTimer);
     clearTimeout(this.#connectTimer);
+    clearTimeout(this.#restartTimer);
     this.#abort.abort(new DOMException("The session was stopped.", "AbortError"));
     const pc = this.#pc;
     const dc = this.#dc;
@@ -220,9 +243,97 @@ export class Session {
       this.#opts.onConnected?.();
       clearTimeout(this.#connectTimer);
       clearTimeout(this.#lostTimer);
+      clearTimeout(this.#restartTimer);
+      if (this.#lostTimer !== undefined) this.#opts.onReconnecting?.(false);
       this.#lostTimer = undefined;
     } else if ((state === "disconnected" || state === "failed") && this.#lostTimer === undefined) {
       this.#lostTimer = setTimeout(() => this.#fail(new Error("Connection lost.")), LOST_AFTER_MS);
+      if (this.#token) {
+        // The network changed or went away for a moment: restart ICE on
+        // the session (its handler and state live on at the server).
+        this.#opts.onReconnecting?.(true);
+        this.#restartTimer = setTimeout(() => this.#restart(), state === "failed" ? 0 : RESTART_AFTER_MS);
+      }
+    } else if (state === "failed" && this.#token && !this.#restarting) {
+      clearTimeout(this.#restartTimer);
+      this.#restart();
+    }
+  }
+
+  /**
+   * Restarts ICE: a new offer with new credentials, sent with the session's
+   * token; again every RESTART_RETRY_MS until the connection is back or
+   * the session counts as lost.
+   */
+  async #restart() {
+    const pc = this.#pc;
+    if (!pc || this.#closed || this.#restarting || pc.connectionState === "connected") return;
+    this.#restarting = true;
+    try {
+      // Candidates of the new offer wait for its answer: before it, the
+      // server would match them against the old credentials.
+      this.#answered = false;
+      if (this.#opts.refreshConfiguration) {
+        // The TURN credentials of the first offer may no longer make
+        // relays; without new ones, the restart tries with the old.
+        const fresh = await this.#opts.refreshConfiguration().catch(() => null);
+        this.#throwIfClosed();
+        if (fresh) pc.setConfiguration({ ...pc.getConfiguration(), ...fresh });
+      }
+      const offer = await pc.createOffer({ iceRestart: true });
+      await pc.setLocalDescription(offer);
+      this.#throwIfClosed();
+      const answer = await sendOffer(
+        this.#opts.base,
+        { sdp: pc.localDescription?.sdp ?? offer.sdp ?? "", webrtcID: this.webrtcID, token: this.#token },
+        this.#abort.signal,
+      );
+      this.#throwIfClosed();
+      await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+      this.#serverCandidates(pc, answer.candidatesPending);
+    } catch (err) {
+      if (this.#closed) return;
+      if (err instanceof Error && "code" in err && err.code === "unknown_session") {
+        this.#fail(new Error("Connection lost.")); // the server ended the session
+        return;
+      }
+      if (pc.signalingState === "have-local-offer") await pc.setLocalDescription({ type: "rollback" }).catch(() => {});
+      this.#pending.length = 0; // candidates of the offer rolled back
+    } finally {
+      this.#restarting = false;
+      if (!this.#closed) {
+        this.#answered = true;
+        for (const cand of this.#pending.splice(0)) this.#trickle(cand);
+      }
+    }
+    if (!this.#closed && pc.connectionState !== "connected") {
+      this.#restartTimer = setTimeout(() => this.#restart(), RESTART_RETRY_MS);
+    }
+  }
+
+  /**
+   * Adds the server's candidates gathered after its answer (a STUN or TURN
+   * server's), as they come, until it has no more or a newer answer (an
+   * ICE restart's) replaces this one.
+   * @param {RTCPeerConnection} pc
+   * @param {boolean} pending the answer said more would come
+   */
+  async #serverCandidates(pc, pending) {
+    const gen = ++this.#answerGen;
+    if (!pending) return;
+    let from = 0;
+    // Each request waits up to 10 s at the server; a dozen is plenty.
+    for (let i = 0; i < 12; i++) {
+      let reply;
+      try {
+        reply = await fetchServerCandidates(this.#opts.base, { webrtcID: this.webrtcID, token: this.#token, from }, this.#abort.signal);
+      } catch {
+        return; // the session ended, or the network: the checks go on with what there is
+      }
+      if (this.#closed || gen !== this.#answerGen) return;
+      for (const cand of reply.candidates) await pc.addIceCandidate(cand).catch(() => {});
+      from = reply.next;
+      if (reply.done) return;
     }
   }
 

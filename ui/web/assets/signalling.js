@@ -131,17 +131,21 @@ async function postJSON(url, body, init = {}) {
 /**
  * Sends the SDP offer and returns the answer and the session token.
  * @param {string} base signalling base URL from resolveBase
- * @param {{sdp: string, webrtcID: string, ticket?: string}} offer ticket: a
- *   place in the server's line that has come up (see waitTurn)
+ * @param {{sdp: string, webrtcID: string, ticket?: string, token?: string}} offer
+ *   ticket: a place in the server's line that has come up (see waitTurn);
+ *   token: the session's, for an ICE restart of it
  * @param {AbortSignal} [signal] aborts the request (Stop while connecting)
- * @returns {Promise<{sdp: string, type: "answer", token: string | undefined}>}
+ * @returns {Promise<{sdp: string, type: "answer", token: string | undefined, candidatesPending: boolean}>}
+ *   candidatesPending: the server is still gathering; fetch its later
+ *   candidates with fetchServerCandidates
  */
-export async function sendOffer(base, { sdp, webrtcID, ticket }, signal) {
+export async function sendOffer(base, { sdp, webrtcID, ticket, token }, signal) {
   const timeout = AbortSignal.timeout(OFFER_TIMEOUT_MS);
   const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
   /** @type {Record<string, string>} */
   const body = { sdp, type: "offer", webrtc_id: webrtcID };
   if (ticket) body.ticket = ticket;
+  if (token) body.token = token; // an ICE restart of the session
   let reply;
   try {
     reply = await postJSON(`${base}/offer`, body, { signal: both });
@@ -154,7 +158,26 @@ export async function sendOffer(base, { sdp, webrtcID, ticket }, signal) {
   if (!reply || reply.type !== "answer" || typeof reply.sdp !== "string") {
     throw new SignallingError("The server's reply to the offer is not an SDP answer.", { status: 200, code: "bad_reply" });
   }
-  return { sdp: reply.sdp, type: "answer", token: typeof reply.token === "string" ? reply.token : undefined };
+  return {
+    sdp: reply.sdp,
+    type: "answer",
+    token: typeof reply.token === "string" ? reply.token : undefined,
+    candidatesPending: reply.candidates_pending === true,
+  };
+}
+
+/**
+ * Long-polls the server's ICE candidates gathered after its answer (a STUN
+ * or TURN server's, which come later than its own addresses).
+ * @param {string} base
+ * @param {{webrtcID: string, token: string | undefined, from: number}} msg
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<{candidates: RTCIceCandidateInit[], next: number, done: boolean}>}
+ */
+export async function fetchServerCandidates(base, { webrtcID, token, from }, signal) {
+  const reply = await postJSON(`${base}/offer`, { type: "server-candidates", webrtc_id: webrtcID, token, from }, { signal });
+  const candidates = Array.isArray(reply?.candidates) ? reply.candidates.filter((c) => c && typeof c.candidate === "string") : [];
+  return { candidates, next: Number(reply?.next) || from + candidates.length, done: reply?.done === true };
 }
 
 /**

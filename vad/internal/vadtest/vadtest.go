@@ -5,7 +5,6 @@
 package vadtest
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -16,6 +15,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/rtcstream/rtcstream/media"
 )
 
 // SampleRate is the rate of every signal here, as vad.SampleRate.
@@ -53,61 +54,23 @@ func ReadWAV(path string) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(data) < 12 || string(data[:4]) != "RIFF" || string(data[8:12]) != "WAVE" {
-		return nil, fmt.Errorf("%s: not a WAV file", path)
+	f, err := media.DecodeWAV(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	var pcm []float32
-	format := false
-	for p := 12; p+8 <= len(data); {
-		id, size := string(data[p:p+4]), int(binary.LittleEndian.Uint32(data[p+4:]))
-		body := data[p+8 : min(p+8+size, len(data))]
-		switch id {
-		case "fmt ":
-			if len(body) < 16 {
-				return nil, fmt.Errorf("%s: short fmt chunk", path)
-			}
-			tag, ch := binary.LittleEndian.Uint16(body), binary.LittleEndian.Uint16(body[2:])
-			rate, bitsPer := binary.LittleEndian.Uint32(body[4:]), binary.LittleEndian.Uint16(body[14:])
-			if tag != 1 || ch != 1 || rate != SampleRate || bitsPer != 16 {
-				return nil, fmt.Errorf("%s: format %d, %d channels, %d Hz, %d bits; want PCM, mono, %d Hz, 16 bits",
-					path, tag, ch, rate, bitsPer, SampleRate)
-			}
-			format = true
-		case "data":
-			if !format {
-				return nil, fmt.Errorf("%s: data before fmt", path)
-			}
-			pcm = make([]float32, len(body)/2)
-			for i := range pcm {
-				pcm[i] = float32(int16(binary.LittleEndian.Uint16(body[2*i:]))) / 32768
-			}
-			return pcm, nil
-		}
-		p += 8 + size + size&1
+	if f.Channels != 1 || f.SampleRate != SampleRate {
+		return nil, fmt.Errorf("%s: %d channels, %d Hz; want mono, %d Hz", path, f.Channels, f.SampleRate, SampleRate)
 	}
-	return nil, fmt.Errorf("%s: no data chunk", path)
+	return media.Int16ToFloat32(nil, f.Samples), nil
 }
 
 // WriteWAV writes pcm as a mono 16-bit PCM WAV file at SampleRate.
 func WriteWAV(path string, pcm []float32) error {
-	data := make([]byte, 44+2*len(pcm))
-	copy(data, "RIFF")
-	binary.LittleEndian.PutUint32(data[4:], uint32(36+2*len(pcm)))
-	copy(data[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(data[16:], 16)
-	binary.LittleEndian.PutUint16(data[20:], 1) // PCM
-	binary.LittleEndian.PutUint16(data[22:], 1) // mono
-	binary.LittleEndian.PutUint32(data[24:], SampleRate)
-	binary.LittleEndian.PutUint32(data[28:], 2*SampleRate)
-	binary.LittleEndian.PutUint16(data[32:], 2)
-	binary.LittleEndian.PutUint16(data[34:], 16)
-	copy(data[36:], "data")
-	binary.LittleEndian.PutUint32(data[40:], uint32(2*len(pcm)))
-	for i, v := range pcm {
-		s := math.Round(float64(v) * 32768)
-		binary.LittleEndian.PutUint16(data[44+2*i:], uint16(int16(max(-32768, min(32767, s)))))
+	b, err := media.EncodeWAV(media.AudioFrame{Samples: media.Float32ToInt16(nil, pcm), SampleRate: SampleRate, Channels: 1})
+	if err != nil {
+		return err
 	}
-	return os.WriteFile(path, data, 0o644)
+	return os.WriteFile(path, b, 0o644)
 }
 
 // Samples converts d to samples at SampleRate.

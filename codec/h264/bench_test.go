@@ -1,0 +1,61 @@
+package h264
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/rtcstream/rtcstream/codec"
+	"github.com/rtcstream/rtcstream/codec/internal/codectest"
+)
+
+func newBenchEncoder(b *testing.B) *Encoder {
+	b.Helper()
+	e, err := NewEncoder(EncoderConfig{Width: codectest.BenchW, Height: codectest.BenchH, BitRate: codectest.BenchBitRate})
+	if errors.Is(err, codec.ErrUnavailable) {
+		b.Skip(err)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { e.Close() })
+	return e
+}
+
+func newBenchDecoder(b *testing.B) *Decoder {
+	b.Helper()
+	d, err := NewDecoder()
+	if errors.Is(err, codec.ErrUnavailable) {
+		b.Skip(err)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { d.Close() })
+	return d
+}
+
+// The same benchmarks as codec/vpx's, on the same video: compare them in
+// one run (BENCHMARKS.md, "H.264").
+//
+//	go test -run '^$' -bench . ./codec/vpx ./codec/h264
+
+func BenchmarkEncode640x480(b *testing.B) {
+	codectest.BenchEncode(b, newBenchEncoder(b))
+}
+
+func BenchmarkDecode640x480(b *testing.B) {
+	codectest.BenchDecode(b, newBenchDecoder(b), codectest.BenchStream(b, newBenchEncoder(b)))
+}
+
+func BenchmarkDecodeEncode640x480(b *testing.B) {
+	codectest.BenchDecodeEncode(b, newBenchDecoder(b), newBenchEncoder(b), codectest.BenchStream(b, newBenchEncoder(b)))
+}
+
+// BenchmarkQuality640x480 is the luma PSNR at three bitrates, on the same
+// video as codec/vpx's (run with -benchtime=1x).
+func BenchmarkQuality640x480(b *testing.B) {
+	codectest.BenchQuality(b, func(br int) (codec.VideoEncoder, error) {
+		return NewEncoder(EncoderConfig{Width: codectest.BenchW, Height: codectest.BenchH, BitRate: br})
+	},
+		func() (codec.VideoDecoder, error) { return NewDecoder() }, 300_000, 1_000_000, 2_000_000)
+}
