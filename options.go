@@ -67,6 +67,12 @@ type Options struct {
 	// FixedBitrate keeps the encoder at VideoBitrate whatever the path.
 	// Default false.
 	FixedBitrate bool
+	// VideoCodecs are the video codecs a session may use, most wanted
+	// first: each session uses the first that the browser offers, both
+	// ways. Default nil: VP8, then H264 (every browser offers VP8; see
+	// the README's "Codecs" for the trade). An empty or unknown list is
+	// an error from NewStream.
+	VideoCodecs []VideoCodec
 
 	// RTCConfiguration holds the ICE servers (STUN, TURN) and transport
 	// policy, for the browser's and the server's peer connections alike.

@@ -105,6 +105,9 @@ func newStream(modality Modality, mode Mode, spec bind.Spec, o Options) (*Stream
 	}
 	cfg := o.engine(modality, mode, b)
 	cfg.Record = rec
+	if _, ok := spec.Fn.(EncodedSource); ok && mode == Receive && cfg.VideoCodecs == nil {
+		cfg.VideoCodecs = []VideoCodec{VP8} // its frames are VP8
+	}
 	eng, err := server.New(cfg)
 	if err != nil {
 		return nil, err
@@ -138,6 +141,7 @@ func (o *Options) engine(modality Modality, mode Mode, b *bind.Binding) server.C
 		EndOnError:       o.OnHandlerError == EndOnError,
 		VideoBitrate:     o.VideoBitrate,
 		FixedBitrate:     o.FixedBitrate,
+		VideoCodecs:      o.VideoCodecs,
 		Net: peer.NetConfig{
 			Interfaces:      o.Network.Interfaces,
 			IncludeLoopback: o.Network.IncludeLoopback,

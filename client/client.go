@@ -29,6 +29,8 @@ import (
 	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/rtcstream/rtcstream/codec"
+	"github.com/rtcstream/rtcstream/codec/h264"
 	"github.com/rtcstream/rtcstream/codec/vpx"
 	"github.com/rtcstream/rtcstream/internal/peer"
 	"github.com/rtcstream/rtcstream/internal/pipeline"
@@ -40,6 +42,11 @@ type Options struct {
 	// Bitrate is the target of WriteFrame's encoder in bits per second.
 	// Default 1 Mbps.
 	Bitrate int
+	// VideoCodec is the one video codec the client offers, sends
+	// (WriteFrame's encoder, WriteEncoded's frames) and decodes: VP8 or
+	// H264. Default VP8. A server whose Options.VideoCodecs leave it out
+	// refuses the offer (unsupported_codec).
+	VideoCodec codec.VideoCodec
 	// HTTPClient sends the signalling requests. Default http.DefaultClient.
 	HTTPClient *http.Client
 	// Loopback makes the client gather loopback candidates only: for a
@@ -197,8 +204,8 @@ type Conn struct {
 	out       *webrtc.TrackLocalStaticRTP
 	id        string
 	token     string
-	enc       *vpx.Encoder
-	pack      *pipeline.Packetizer
+	enc       codec.VideoEncoder
+	pack      pipeline.FramePacketizer
 	encBuf    []byte
 	encMu     sync.Mutex // guards enc against Close during WriteFrame
 	encClosed bool
@@ -250,6 +257,10 @@ func dial(ctx context.Context, base string, opts *Options, whip *whipSession) (*
 	if o.Bitrate <= 0 {
 		o.Bitrate = 1_000_000
 	}
+	if err := o.VideoCodec.Check(); err != nil {
+		return nil, &DialError{StageSetup, err}
+	}
+	o.VideoCodec = o.VideoCodec.OrVP8()
 	if o.HTTPClient == nil {
 		o.HTTPClient = http.DefaultClient
 	}
@@ -295,7 +306,7 @@ func dial(ctx context.Context, base string, opts *Options, whip *whipSession) (*
 	if err != nil {
 		return nil, &DialError{StageSetup, err}
 	}
-	enc, err := vpx.NewEncoder(vpx.EncoderConfig{BitRate: o.Bitrate})
+	enc, err := newEncoder(o.VideoCodec, o.Bitrate)
 	if err != nil {
 		pc.Close()
 		return nil, &DialError{StageSetup, err}
@@ -395,23 +406,28 @@ func (c *Conn) prepare() error {
 	return c.prepareControl()
 }
 
-// prepareVideo adds the sendrecv VP8 transceiver (recvonly for a WHEP
-// player, sendonly for a WHIP publisher).
+// prepareVideo adds the sendrecv video transceiver (recvonly for a WHEP
+// player, sendonly for a WHIP publisher), offering Options.VideoCodec
+// only.
 func (c *Conn) prepareVideo() error {
 	if c.direction() == webrtc.RTPTransceiverDirectionRecvonly {
-		_, err := c.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
-		return err
+		tr, err := c.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+		if err != nil {
+			return err
+		}
+		return peer.PreferVideo(tr, c.opts.VideoCodec)
 	}
-	out, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{
-		MimeType: webrtc.MimeTypeVP8, ClockRate: 90000,
-	}, "video", "rtcstream-client")
+	out, err := webrtc.NewTrackLocalStaticRTP(peer.VideoCapability(c.opts.VideoCodec), "video", "rtcstream-client")
 	if err != nil {
 		return err
 	}
 	c.out = out
-	c.pack = pipeline.NewPacketizer(out, 0)
+	c.pack = pipeline.NewPacketizerFor(c.opts.VideoCodec, out, 0)
 	tr, err := c.pc.AddTransceiverFromTrack(out, webrtc.RTPTransceiverInit{Direction: c.direction()})
 	if err != nil {
+		return err
+	}
+	if err := peer.PreferVideo(tr, c.opts.VideoCodec); err != nil {
 		return err
 	}
 	c.wg.Add(1)
@@ -624,15 +640,16 @@ func (c *Conn) do(req *http.Request) (*http.Response, []byte, error) {
 }
 
 func (c *Conn) readVideo(t *webrtc.TrackRemote) {
-	var dec *vpx.Decoder
+	vc := c.opts.VideoCodec
+	var dec codec.VideoDecoder
 	if !c.opts.SkipDecode {
 		var err error
-		if dec, err = vpx.NewDecoder(); err != nil {
+		if dec, err = newDecoder(vc); err != nil {
 			return
 		}
 		defer dec.Close()
 	}
-	asm := pipeline.NewAssembler(0)
+	asm := pipeline.NewAssemblerFor(vc, 0)
 	buf := make([]byte, 1500)
 	var p rtp.Packet
 	var lastPLI, lastRTT time.Time
@@ -735,8 +752,9 @@ func (c *Conn) WriteFrame(img *image.YCbCr, pts time.Duration) error {
 	return c.send(c.encBuf, pts)
 }
 
-// WriteEncoded sends frame, one VP8 frame encoded beforehand (by
-// codec/vpx or any VP8 encoder), stamped with pts converted to the 90 kHz
+// WriteEncoded sends frame, one frame of Options.VideoCodec encoded
+// beforehand (by codec/vpx, codec/h264 or any encoder of that codec;
+// H.264 as an Annex B access unit), stamped with pts converted to the 90 kHz
 // RTP clock. The packets get the connection's next sequence numbers and
 // picture ID, so a recorded sequence can be sent again and again, each
 // time with fresh pts: a load generator encodes once and replays. The
@@ -866,4 +884,36 @@ func (c *Conn) shutdown() {
 	_ = c.enc.Close()
 	c.encClosed = true
 	c.encMu.Unlock()
+}
+
+// newEncoder makes WriteFrame's encoder of vc.
+func newEncoder(vc codec.VideoCodec, bitrate int) (codec.VideoEncoder, error) {
+	if vc == codec.H264 {
+		e, err := h264.NewEncoder(h264.EncoderConfig{BitRate: bitrate})
+		if err != nil {
+			return nil, err // not a non-nil interface holding a nil pointer
+		}
+		return e, nil
+	}
+	e, err := vpx.NewEncoder(vpx.EncoderConfig{BitRate: bitrate})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// newDecoder makes the decoder of the server's video in vc.
+func newDecoder(vc codec.VideoCodec) (codec.VideoDecoder, error) {
+	if vc == codec.H264 {
+		d, err := h264.NewDecoder()
+		if err != nil {
+			return nil, err
+		}
+		return d, nil
+	}
+	d, err := vpx.NewDecoder()
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
 }

@@ -202,6 +202,48 @@ func TestBrowserStreamsProcessedVideo(t *testing.T) {
 	}
 }
 
+// TestBrowserStreamsH264: a stream that prefers H.264 gets it from
+// Chromium both ways (its own statistics say so), decodes the camera with
+// OpenH264, and the page shows the handler's negative at the camera's size;
+// a stream that names VP8 first keeps VP8.
+func TestBrowserStreamsH264(t *testing.T) {
+	checkLeaks(t)
+	for _, c := range []struct {
+		prefer []rtcstream.VideoCodec
+		want   string
+	}{
+		{[]rtcstream.VideoCodec{rtcstream.H264, rtcstream.VP8}, "video/H264"},
+		{[]rtcstream.VideoCodec{rtcstream.VP8, rtcstream.H264}, "video/VP8"},
+	} {
+		t.Run(string(c.prefer[0]), func(t *testing.T) {
+			s := startLiveServer(t, negative, rtcstream.Options{VideoCodecs: c.prefer})
+			p := newBrowser(t, writeCameraClip(t), 0)
+			if err := browsertest.TrackPeerConnections(p.ctx); err != nil {
+				t.Fatal(err)
+			}
+			p.open(s.url)
+			p.start()
+			p.waitColors(selOutput, 48, negColors)
+			if err := browsertest.Poll(p.ctx, waitPixels, func(ctx context.Context) (bool, error) {
+				w, h, err := browsertest.WaitVideo(ctx, p.sel(selOutput), waitState)
+				return w == camW && h == camH, err
+			}); err != nil {
+				w, h := p.videoSize(selOutput)
+				t.Errorf("output video %dx%d, want the camera's %dx%d: %v", w, h, camW, camH, err)
+			}
+			sent, got, err := browsertest.VideoCodecs(p.ctx)
+			if err != nil || !strings.EqualFold(sent, c.want) || !strings.EqualFold(got, c.want) {
+				t.Errorf("the page sends %q and receives %q (%v); want %s both ways", sent, got, err, c.want)
+			}
+			if n, err := p.presentedFrames(selOutput, time.Second); err != nil || n < 3 {
+				t.Errorf("the output presented %d frames in a second (%v); want it playing", n, err)
+			}
+			p.stop()
+			s.waitActive(t, 0, waitRelease)
+		})
+	}
+}
+
 // panicMessage is what failingHandler panics with: distinctive, so the page
 // can only show it because it came from this handler.
 const panicMessage = "the lens cap is on (test panic 7f3a)"

@@ -17,6 +17,7 @@ import (
 	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 	"golang.org/x/time/rate"
 
+	"github.com/rtcstream/rtcstream/codec"
 	"github.com/rtcstream/rtcstream/internal/peer"
 	"github.com/rtcstream/rtcstream/internal/pipeline"
 	"github.com/rtcstream/rtcstream/internal/server"
@@ -105,7 +106,7 @@ func newStream(j *job, lk *lksdk.Room, rp *lksdk.RemoteParticipant) (*stream, er
 			return fail(err)
 		}
 	}
-	if s.media, err = server.NewMedia(cfg, hs, s); err != nil {
+	if s.media, err = server.NewMedia(cfg, hs, s, codec.VP8); err != nil {
 		return fail(err)
 	}
 	s.media.Warm()

@@ -182,7 +182,7 @@ func (c *call) start(m *message) error {
 		return err
 	}
 	c.HandlersIO = server.HandlersIO{H: hs}
-	if c.media, err = server.NewMedia(&c.b.cfg, hs, c); err != nil {
+	if c.media, err = server.NewMedia(&c.b.cfg, hs, c, ""); err != nil {
 		return err
 	}
 	if o := c.b.cfg.Observer; o != nil {

@@ -290,6 +290,32 @@ func (s AudioStats) JitterBuffer(prev AudioStats) time.Duration {
 	return time.Duration((s.JitterBufferDelay - prev.JitterBufferDelay) / n * float64(time.Second))
 }
 
+// VideoCodecs reads, from getStats() of the page's last connected
+// RTCPeerConnection (see TrackPeerConnections), the codecs its video
+// travels in: the MIME types of what it sends and what it receives ("" for
+// a direction with no packets yet).
+func VideoCodecs(ctx context.Context) (sent, received string, err error) {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	v, err := Eval[[2]string](ctx, `(async () => {
+		const pcs = (window.__btPCs || []).filter((pc) => pc.connectionState === "connected");
+		if (pcs.length === 0) throw new Error("no connected RTCPeerConnection (TrackPeerConnections before loading the page)");
+		const stats = await pcs[pcs.length - 1].getStats();
+		const v = ["", ""];
+		stats.forEach((s) => {
+			if (s.kind !== "video" || !s.codecId) return;
+			const c = stats.get(s.codecId);
+			if (s.type === "outbound-rtp" && s.packetsSent > 0) v[0] = c ? c.mimeType : "?";
+			if (s.type === "inbound-rtp" && s.packetsReceived > 0) v[1] = c ? c.mimeType : "?";
+		});
+		return v;
+	})()`)
+	if err != nil {
+		return "", "", fmt.Errorf("browsertest: video codecs: %w", err)
+	}
+	return v[0], v[1], nil
+}
+
 // ReadAudioStats reads getStats() of the page's last connected
 // RTCPeerConnection (see TrackPeerConnections).
 func ReadAudioStats(ctx context.Context) (AudioStats, error) {

@@ -114,19 +114,14 @@ var videoFeedback = []webrtc.RTCPFeedback{
 	{Type: "transport-cc"},
 }
 
-// NewAPI builds a pion API with VP8 and Opus only, NACK at nc.NACKInterval,
+// NewAPI builds a pion API with VP8, H.264 (codecs.go) and Opus only, NACK at nc.NACKInterval,
 // RTCP reports, transport-wide congestion control feedback, and data
 // channel messages of at most MaxMessageSize. pion's
 // jitterbuffer interceptor is deliberately absent (it stops OnTrack from
 // firing).
 func NewAPI(nc NetConfig) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{
-			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback,
-		},
-		PayloadType: PayloadTypeVP8,
-	}, webrtc.RTPCodecTypeVideo); err != nil {
+	if err := registerVideo(m); err != nil {
 		return nil, err
 	}
 	// Opus is negotiated at 48 kHz stereo only (pion declines another rate

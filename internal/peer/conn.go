@@ -13,6 +13,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/rtcstream/rtcstream/codec"
 )
 
 // ControlLabel is the data channel the browser opens for control messages
@@ -22,7 +24,7 @@ const ControlLabel = "rtcstream"
 // Errors returned by Answer for offers it cannot take.
 var (
 	ErrInvalidSDP   = errors.New("invalid SDP")
-	ErrNoVideoCodec = errors.New("the offer has no VP8 video section")
+	ErrNoVideoCodec = errors.New("the offer's video section has none of the stream's video codecs")
 	ErrNoVideo      = errors.New("the offer has no video section")
 	ErrNoAudioCodec = errors.New("the offer has no Opus audio section")
 	ErrNoAudio      = errors.New("the offer has no audio section")
@@ -59,8 +61,11 @@ type AnswerOptions struct {
 	OnLost, OnRestored func()
 	// Configuration is the pion configuration (ICE servers, policy).
 	Configuration webrtc.Configuration
-	// SendVideo adds an outbound VP8 track, reachable through Video.
+	// SendVideo adds an outbound video track, reachable through Video.
 	SendVideo bool
+	// VideoCodec is the video format both ways (CheckOffer's choice):
+	// the answer names only it. The zero value is VP8.
+	VideoCodec codec.VideoCodec
 	// SendAudio adds an outbound Opus track, reachable through Audio.
 	SendAudio bool
 	// OnAudioRTP receives the inbound audio's packets, from one goroutine.
@@ -115,32 +120,35 @@ type Conn struct {
 
 // CheckOffer parses an offer and reports whether it can be answered with
 // video (when needVideo) and audio (when needAudio) before any peer
-// connection is made.
-func CheckOffer(offer string, needVideo, needAudio bool) error {
+// connection is made. With video, it returns the first of prefer (nil:
+// codec.DefaultVideoCodecs) that the offer's video section offers, which
+// AnswerOptions.VideoCodec should then name.
+func CheckOffer(offer string, needVideo, needAudio bool, prefer []codec.VideoCodec) (codec.VideoCodec, error) {
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(offer); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidSDP, err)
+		return "", fmt.Errorf("%w: %v", ErrInvalidSDP, err)
 	}
 	if needAudio {
 		if err := checkCodec(&sd, "audio", " OPUS/48000", ErrNoAudioCodec, ErrNoAudio); err != nil {
-			return err
+			return "", err
 		}
 	}
 	if !needVideo {
-		return nil
+		return "", nil
+	}
+	if prefer == nil {
+		prefer = codec.DefaultVideoCodecs()
 	}
 	for _, md := range sd.MediaDescriptions {
 		if md.MediaName.Media != "video" {
 			continue
 		}
-		for _, a := range md.Attributes {
-			if a.Key == "rtpmap" && strings.Contains(strings.ToUpper(a.Value), " VP8/90000") {
-				return nil
-			}
+		if vc, ok := offeredVideo(md, prefer); ok {
+			return vc, nil
 		}
-		return ErrNoVideoCodec
+		return "", ErrNoVideoCodec
 	}
-	return ErrNoVideo
+	return "", ErrNoVideo
 }
 
 // checkCodec finds a media section of kind offering codec (an rtpmap
@@ -195,6 +203,9 @@ func (c *Conn) answerOffer(ctx context.Context, offer string) (string, error) {
 	pc := c.pc
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrInvalidSDP, err)
+	}
+	if err := preferVideo(pc, c.opts.VideoCodec); err != nil {
+		return "", err
 	}
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
@@ -276,9 +287,7 @@ func (c *Conn) handleEvents() {
 // addTracks adds the tracks the server sends, with their RTCP readers.
 func (c *Conn) addTracks() error {
 	if c.opts.SendVideo {
-		out, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{
-			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback,
-		}, "video", "rtcstream")
+		out, err := webrtc.NewTrackLocalStaticRTP(VideoCapability(c.opts.VideoCodec), "video", "rtcstream")
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/pion/sdp/v3"
+
+	"github.com/rtcstream/rtcstream/codec"
 )
 
 // fuzzOffer is a browser's offer for camera, microphone and the control
@@ -63,7 +65,7 @@ func FuzzCheckOffer(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, offer string, needs uint8) {
 		needVideo, needAudio := needs&1 != 0, needs&2 != 0
-		err := CheckOffer(offer, needVideo, needAudio)
+		vc, err := CheckOffer(offer, needVideo, needAudio, nil)
 		var sd sdp.SessionDescription
 		parseErr := sd.UnmarshalString(offer)
 		if err != nil {
@@ -84,8 +86,10 @@ func FuzzCheckOffer(f *testing.F) {
 		switch {
 		case parseErr != nil:
 			t.Fatalf("CheckOffer(%q) accepted what the parser refuses: %v", offer, parseErr)
-		case needVideo && !hasCodec(&sd, "video", " VP8/90000"):
-			t.Fatalf("CheckOffer(%q) accepted an offer without VP8 video", offer)
+		case needVideo && !hasCodec(&sd, "video", " "+string(vc)+"/90000"):
+			t.Fatalf("CheckOffer(%q) chose %q, which the offer's video section does not carry", offer, vc)
+		case needVideo && vc != codec.VP8 && hasCodec(&sd, "video", " VP8/90000"):
+			t.Fatalf("CheckOffer(%q) chose %q over the VP8 the offer carries", offer, vc)
 		case needAudio && !hasCodec(&sd, "audio", " OPUS/48000"):
 			t.Fatalf("CheckOffer(%q) accepted an offer without Opus audio", offer)
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"image"
 	"time"
+
+	"github.com/rtcstream/rtcstream/codec"
 )
 
 // A VP8 keyframe declares its size in its first ten bytes (RFC 6386,
@@ -88,11 +90,12 @@ const (
 // oversize keyframe, and every inter frame after it until a keyframe
 // within the bound, since they reference it. It is used under Video.inMu.
 type sizeGuard struct {
-	max      image.Point // zero: no bound
-	refusing bool        // since an oversize keyframe, until one within bounds
-	run      int         // oversize keyframes since the last one within bounds
-	since    time.Time   // when the run's first arrived
-	last     image.Point // the last oversize keyframe's size
+	max      image.Point      // zero: no bound
+	codec    codec.VideoCodec // whose keyframes it reads
+	refusing bool             // since an oversize keyframe, until one within bounds
+	run      int              // oversize keyframes since the last one within bounds
+	since    time.Time        // when the run's first arrived
+	last     image.Point      // the last oversize keyframe's size
 }
 
 // verdict is what the guard decides for one frame.
@@ -120,7 +123,7 @@ func (g *sizeGuard) check(f Frame, now time.Time) verdict {
 		}
 		return dropTooBig
 	}
-	size, err := VP8KeyFrameSize(f.Data)
+	size, err := KeyFrameSize(g.codec, f.Data)
 	if err != nil {
 		return malformed
 	}

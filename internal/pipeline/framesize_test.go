@@ -312,7 +312,7 @@ func TestVideoRefusesHugeHandlerImage(t *testing.T) {
 
 func TestSenderRefusesHugeImage(t *testing.T) {
 	var made int
-	s := NewSender(func() (codec.VideoEncoder, error) {
+	s := NewSender(codec.VP8, func() (codec.VideoEncoder, error) {
 		made++
 		e, err := vpx.NewEncoder(vpx.EncoderConfig{})
 		if err != nil {

@@ -18,7 +18,7 @@ import (
 // goroutine; ForceKeyFrame, SetBitrate and Close are safe from any.
 type Sender struct {
 	newEnc  func() (codec.VideoEncoder, error)
-	pack    *Packetizer
+	pack    FramePacketizer
 	mu      sync.Mutex // guards enc
 	enc     codec.VideoEncoder
 	closed  bool
@@ -62,10 +62,10 @@ func (s *Sender) SetObserver(obs Observer) {
 	}
 }
 
-// NewSender returns a Sender that makes its encoder with newEnc and writes
-// packets to out (mtu <= 0 means DefaultMTU).
-func NewSender(newEnc func() (codec.VideoEncoder, error), out RTPWriter, mtu int) *Sender {
-	return &Sender{newEnc: newEnc, pack: NewPacketizer(out, mtu), obs: nopObserver{}, max: DefaultMaxEncodeSize}
+// NewSender returns a Sender that makes its encoder (of vc's frames) with
+// newEnc and writes packets to out (mtu <= 0 means DefaultMTU).
+func NewSender(vc codec.VideoCodec, newEnc func() (codec.VideoEncoder, error), out RTPWriter, mtu int) *Sender {
+	return &Sender{newEnc: newEnc, pack: NewPacketizerFor(vc, out, mtu), obs: nopObserver{}, max: DefaultMaxEncodeSize}
 }
 
 // SetMaxSize bounds the images Send encodes (FitsWithin); call it before

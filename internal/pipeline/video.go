@@ -29,6 +29,9 @@ type VideoConfig struct {
 	NewEncoder func() (codec.VideoEncoder, error)
 	NewDecoder func() (codec.VideoDecoder, error)
 	Out        RTPWriter
+	// Codec is the format of the frames both ways: what the decoder and
+	// encoder make, and how they travel in RTP. The zero value is VP8.
+	Codec codec.VideoCodec
 
 	// RequestKeyFrame asks the sender for a keyframe (a PLI). The
 	// pipeline rate-limits its calls to one per KeyFrameInterval.
@@ -159,6 +162,9 @@ func NewVideo(cfg VideoConfig) (*Video, error) {
 	if cfg.Handler == nil || cfg.NewEncoder == nil || cfg.NewDecoder == nil || cfg.Out == nil {
 		return nil, errors.New("pipeline: VideoConfig needs Handler, NewEncoder, NewDecoder and Out")
 	}
+	if err := cfg.Codec.Check(); err != nil {
+		return nil, err
+	}
 	if cfg.KeyFrameInterval <= 0 {
 		cfg.KeyFrameInterval = 250 * time.Millisecond
 	}
@@ -173,11 +179,11 @@ func NewVideo(cfg VideoConfig) (*Video, error) {
 	v := &Video{
 		cfg:     cfg,
 		dec:     dec,
-		asm:     NewAssembler(cfg.LossWait),
+		asm:     NewAssemblerFor(cfg.Codec, cfg.LossWait),
 		slot:    newLatest(obs),
-		out:     NewSender(cfg.NewEncoder, cfg.Out, cfg.MTU),
+		out:     NewSender(cfg.Codec, cfg.NewEncoder, cfg.Out, cfg.MTU),
 		obs:     obs,
-		guard:   sizeGuard{max: cfg.MaxFrameSize},
+		guard:   sizeGuard{max: cfg.MaxFrameSize, codec: cfg.Codec},
 		stopped: make(chan struct{}),
 	}
 	v.out.SetObserver(obs)

@@ -20,7 +20,7 @@ type generatorPath struct {
 }
 
 func newGeneratorPath(m *Media, frames func(context.Context) (iter.Seq[image.Image], error)) *generatorPath {
-	out := pipeline.NewSender(m.newEncoder, videoOut{m.c}, 0)
+	out := pipeline.NewSender(m.codec, m.newEncoder, videoOut{m.c}, 0)
 	out.SetObserver(m.obs.video())
 	return &generatorPath{m: m, out: out, frames: frames}
 }

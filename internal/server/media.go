@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"sync/atomic"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/rtcstream/rtcstream/codec"
+	"github.com/rtcstream/rtcstream/codec/h264"
 	"github.com/rtcstream/rtcstream/codec/vpx"
 	"github.com/rtcstream/rtcstream/internal/peer"
 	"github.com/rtcstream/rtcstream/internal/pipeline"
@@ -42,7 +44,8 @@ type Media struct {
 	cfg     *Config
 	c       Carrier
 	obs     observer
-	bitrate atomic.Int64 // the encoder's target under bandwidth adaptation; 0: the Config's
+	codec   codec.VideoCodec // the video's, both ways
+	bitrate atomic.Int64     // the encoder's target under bandwidth adaptation; 0: the Config's
 	path    mediaPath
 	onVideo peer.RTPFunc // the path's readers; nil for what it does not take
 	onAudio peer.RTPFunc
@@ -65,12 +68,19 @@ type mediaPath interface {
 }
 
 // NewMedia builds the media for cfg's modality and mode, with the
-// handlers h (Config.NewSession's) over the carrier c. Close frees it.
-func NewMedia(cfg *Config, h Handlers, c Carrier) (*Media, error) {
-	m := &Media{cfg: cfg, c: c, obs: observer{cfg.Observer}}
+// handlers h (Config.NewSession's) over the carrier c, its video in vc
+// (the zero value: VP8). Close frees it.
+func NewMedia(cfg *Config, h Handlers, c Carrier, vc codec.VideoCodec) (*Media, error) {
+	if err := vc.Check(); err != nil {
+		return nil, err
+	}
+	m := &Media{cfg: cfg, c: c, obs: observer{cfg.Observer}, codec: vc.OrVP8()}
 	var err error
 	switch {
 	case cfg.Mode == Receive && h.Encoded != nil:
+		if m.codec != codec.VP8 {
+			return nil, fmt.Errorf("an encoded source sends VP8 video; the client negotiated %s (VideoCodecs must put VP8 first)", m.codec)
+		}
 		m.path = newPassthroughPath(m, h.Encoded)
 	case cfg.Modality == Audio:
 		m.path, err = newAudioPath(m, h)
@@ -100,6 +110,9 @@ func NewMedia(cfg *Config, h Handlers, c Carrier) (*Media, error) {
 	m.onVideo, m.onAudio = o.OnVideoRTP, o.OnAudioRTP
 	return m, nil
 }
+
+// VideoCodec is the video's codec, both ways.
+func (m *Media) VideoCodec() codec.VideoCodec { return m.codec }
 
 // TakesVideo says whether the stream reads the client's camera,
 // TakesAudio its microphone, GivesVideo and GivesAudio whether it sends
@@ -174,32 +187,47 @@ func (m *Media) AudioOut() *pipeline.AudioOut {
 	return nil
 }
 
-// newEncoder makes a VP8 encoder at the media's target bitrate. It sends
-// every frame (no DropFrames; see BENCHMARKS.md).
+// newEncoder makes the media's video encoder at its target bitrate.
 func (m *Media) newEncoder() (codec.VideoEncoder, error) {
 	bitrate := m.cfg.VideoBitrate
 	if b := m.bitrate.Load(); b > 0 {
 		bitrate = int(b) // bandwidth adaptation's target
 	}
-	return NewEncoder(bitrate)
+	return NewEncoder(m.codec, bitrate)
 }
 
-// NewEncoder makes a VP8 encoder at bitrate, sized for the common camera
-// so that a warmed encoder is ready for the first frame (another size
-// rebuilds it on that frame).
-func NewEncoder(bitrate int) (codec.VideoEncoder, error) {
+// NewEncoder makes an encoder of vc at bitrate, sized for the common
+// camera so that a warmed encoder is ready for the first frame (another
+// size rebuilds it on that frame). VP8's sends every frame (no
+// DropFrames; see BENCHMARKS.md).
+func NewEncoder(vc codec.VideoCodec, bitrate int) (codec.VideoEncoder, error) {
+	if vc == codec.H264 {
+		e, err := h264.NewEncoder(h264.EncoderConfig{BitRate: bitrate, Width: 640, Height: 480})
+		if err != nil {
+			return nil, err // not a non-nil interface holding a nil pointer
+		}
+		return e, nil
+	}
 	e, err := vpx.NewEncoder(vpx.EncoderConfig{BitRate: bitrate, Width: 640, Height: 480})
 	if err != nil {
-		return nil, err // not a non-nil interface holding a nil pointer
+		return nil, err
 	}
 	return e, nil
 }
 
-// NewDecoder returns the maker of VP8 decoders bounded to max: the
+// NewDecoder returns the maker of vc's decoders bounded to max: the
 // pipeline keeps larger frames from the decoder already; the decoder's
 // own bound is a second line.
-func NewDecoder(max image.Point) func() (codec.VideoDecoder, error) {
+func NewDecoder(vc codec.VideoCodec, max image.Point) func() (codec.VideoDecoder, error) {
 	return func() (codec.VideoDecoder, error) {
+		if vc == codec.H264 {
+			d, err := h264.NewDecoder()
+			if err != nil {
+				return nil, err
+			}
+			d.SetMaxFrameSize(max)
+			return d, nil
+		}
 		d, err := vpx.NewDecoder()
 		if err != nil {
 			return nil, err
@@ -225,7 +253,8 @@ func newVideoPath(m *Media, h pipeline.VideoHandler) (*videoPath, error) {
 	v, err := pipeline.NewVideo(pipeline.VideoConfig{
 		Handler:         h,
 		NewEncoder:      m.newEncoder,
-		NewDecoder:      NewDecoder(m.cfg.MaxFrameSize),
+		NewDecoder:      NewDecoder(m.codec, m.cfg.MaxFrameSize),
+		Codec:           m.codec,
 		Out:             videoOut{m.c},
 		RequestKeyFrame: m.c.RequestKeyFrame,
 		OnHandlerError:  m.c.HandlerError,

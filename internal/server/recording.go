@@ -5,6 +5,7 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/rtcstream/rtcstream/codec"
 	"github.com/rtcstream/rtcstream/internal/peer"
 	"github.com/rtcstream/rtcstream/internal/record"
 )
@@ -33,7 +34,13 @@ func (ss *Session) startRecording() {
 		return
 	}
 	c := &ss.s.cfg
+	vp8 := ss.media.VideoCodec() == codec.VP8
+	if !vp8 && (c.TakesVideo() || c.GivesVideo()) {
+		// WebM holds VP8; H.264 would need Matroska's AVC mapping.
+		ss.log.Warn("recording: the session's video is H.264, which is not recorded; its audio is", "codec", ss.media.VideoCodec())
+	}
 	open := func(what string, video, audio bool) *record.Recorder {
+		video = video && vp8
 		if !video && !audio {
 			return nil
 		}

@@ -8,17 +8,19 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"github.com/rtcstream/rtcstream/codec"
 	"image"
 	"iter"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/rtcstream/rtcstream/codec"
 	"github.com/rtcstream/rtcstream/internal/peer"
 	"github.com/rtcstream/rtcstream/internal/pipeline"
 	"github.com/rtcstream/rtcstream/media"
@@ -61,7 +63,10 @@ type Config struct {
 	ConcurrencyLimit int // 0: no cap
 	EndOnError       bool
 	VideoBitrate     int
-	FixedBitrate     bool
+	// VideoCodecs are the video codecs a session may use, most wanted
+	// first; nil means codec.DefaultVideoCodecs().
+	VideoCodecs  []codec.VideoCodec
+	FixedBitrate bool
 	// ICE returns the ICE servers for one connection; nil means none. r is
 	// the page's request for its configuration (GET /config), or nil for
 	// the server's own side of a connection.
@@ -197,6 +202,9 @@ func New(cfg Config) (*Stream, error) {
 	if (cfg.Modality < Video || cfg.Modality > AudioVideo) || (cfg.Mode < SendReceive || cfg.Mode > Send) {
 		return nil, fmt.Errorf("server: modality %d, mode %d", cfg.Modality, cfg.Mode)
 	}
+	if err := checkCodecs(cfg.VideoCodecs); err != nil {
+		return nil, err
+	}
 	api, err := peer.NewAPI(cfg.Net)
 	if err != nil {
 		return nil, fmt.Errorf("rtcstream: webrtc set-up: %w", err)
@@ -214,6 +222,26 @@ func New(cfg Config) (*Stream, error) {
 		trickled: map[*Session]int{},
 		viewers:  map[string]*viewer{},
 	}, nil
+}
+
+// checkCodecs refuses a preference that names a codec the frame path does
+// not carry, one twice, or none at all.
+func checkCodecs(codecs []codec.VideoCodec) error {
+	if codecs == nil {
+		return nil
+	}
+	if len(codecs) == 0 {
+		return errors.New("rtcstream: VideoCodecs is empty: name at least one of VP8 and H264, or leave it nil for both")
+	}
+	for i, c := range codecs {
+		if c == "" || c.Check() != nil {
+			return fmt.Errorf("rtcstream: VideoCodecs: unknown codec %q (want %q or %q)", string(c), codec.VP8, codec.H264)
+		}
+		if slices.Contains(codecs[:i], c) {
+			return fmt.Errorf("rtcstream: VideoCodecs names %q twice", string(c))
+		}
+	}
+	return nil
 }
 
 // Mount registers the signalling routes under prefix ("/webrtc"), each

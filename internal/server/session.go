@@ -191,8 +191,9 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// newSession makes a session and its media path; answer connects it.
-func (s *Stream) newSession(id string) (*Session, error) {
+// newSession makes a session and its media path for video in vc; answer
+// connects it.
+func (s *Stream) newSession(id string, vc codec.VideoCodec) (*Session, error) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	ss := &Session{s: s, id: id, token: newToken(), cancel: cancel, done: make(chan struct{})}
 	ss.log = s.cfg.Logger.With("session", id)
@@ -201,7 +202,7 @@ func (s *Stream) newSession(id string) (*Session, error) {
 	if err == nil {
 		ss.input = h.SetInput
 		ss.HandlersIO = HandlersIO{h}
-		ss.media, err = NewMedia(&s.cfg, h, ss)
+		ss.media, err = NewMedia(&s.cfg, h, ss, vc)
 	}
 	if err != nil {
 		cancel()
@@ -270,6 +271,7 @@ func (ss *Session) answer(ctx context.Context, offer string, tune ...func(*peer.
 	opts := peer.AnswerOptions{
 		Configuration:     cfg.pion(),
 		SendVideo:         c.GivesVideo(),
+		VideoCodec:        ss.media.VideoCodec(),
 		SendAudio:         c.GivesAudio(),
 		OnKeyFrameRequest: ss.media.ForceKeyFrame,
 		OnMessage:         ss.onMessage,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/rtcstream/rtcstream/codec"
 	"github.com/rtcstream/rtcstream/internal/httpjson"
 	"github.com/rtcstream/rtcstream/internal/peer"
 )
@@ -248,7 +249,8 @@ func (s *Stream) offer(ctx context.Context, req *signalRequest, c *caller) (*ans
 	if req.SDP == "" {
 		return nil, refuse(http.StatusBadRequest, "invalid_sdp", `the offer has no "sdp"`)
 	}
-	if aerr := s.checkOffer(req.SDP, http.StatusBadRequest); aerr != nil {
+	vc, aerr := s.checkOffer(req.SDP, http.StatusBadRequest)
+	if aerr != nil {
 		return nil, aerr
 	}
 	if req.Token != "" { // a live session's: an ICE restart
@@ -263,7 +265,7 @@ func (s *Stream) offer(ctx context.Context, req *signalRequest, c *caller) (*ans
 	if req.WebRTCID == "" {
 		req.WebRTCID = newToken()
 	}
-	ss, aerr := s.reserve(req.WebRTCID, req.Ticket, c.identity)
+	ss, aerr := s.reserve(req.WebRTCID, req.Ticket, c.identity, vc)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -289,22 +291,36 @@ func (s *Stream) offer(ctx context.Context, req *signalRequest, c *caller) (*ans
 // checkOffer refuses an offer this stream cannot answer: not SDP (400),
 // without the media sections or codecs the stream needs (unfit, the
 // status: 400 for the JSON signalling, 422 for WHIP), or with too many
-// candidates.
-func (s *Stream) checkOffer(sdp string, unfit int) *apiError {
-	if err := peer.CheckOffer(sdp, s.cfg.Modality != Audio, s.cfg.Modality != Video); err != nil {
-		switch {
-		case errors.Is(err, peer.ErrNoAudioCodec):
-			return refuse(unfit, "unsupported_codec", "the offer's audio section has no Opus; rtcstream streams Opus")
-		case errors.Is(err, peer.ErrNoAudio):
-			return refuse(unfit, "no_audio", "the offer has no audio section")
-		case errors.Is(err, peer.ErrNoVideoCodec):
-			return refuse(unfit, "unsupported_codec", "the offer's video section has no VP8; rtcstream streams VP8")
-		case errors.Is(err, peer.ErrNoVideo):
-			return refuse(unfit, "no_video", "the offer has no video section")
-		}
-		return refuse(http.StatusBadRequest, "invalid_sdp", clip(err.Error(), 300))
+// candidates. It returns the video codec the session will use.
+func (s *Stream) checkOffer(sdp string, unfit int) (codec.VideoCodec, *apiError) {
+	vc, err := peer.CheckOffer(sdp, s.cfg.Modality != Audio, s.cfg.Modality != Video, s.cfg.VideoCodecs)
+	if err != nil {
+		return "", s.offerRefusal(err, unfit)
 	}
-	return checkOfferCandidates(sdp)
+	return vc, checkOfferCandidates(sdp)
+}
+
+// offerRefusal is the reply to an offer CheckOffer refused.
+func (s *Stream) offerRefusal(err error, unfit int) *apiError {
+	switch {
+	case errors.Is(err, peer.ErrNoAudioCodec):
+		return refuse(unfit, "unsupported_codec", "the offer's audio section has no Opus; rtcstream streams Opus")
+	case errors.Is(err, peer.ErrNoAudio):
+		return refuse(unfit, "no_audio", "the offer has no audio section")
+	case errors.Is(err, peer.ErrNoVideoCodec):
+		codecs := s.cfg.VideoCodecs
+		if codecs == nil {
+			codecs = codec.DefaultVideoCodecs()
+		}
+		names := make([]string, len(codecs))
+		for i, c := range codecs {
+			names[i] = string(c)
+		}
+		return refuse(unfit, "unsupported_codec", "the offer's video section has none of the codecs this stream takes: "+strings.Join(names, ", "))
+	case errors.Is(err, peer.ErrNoVideo):
+		return refuse(unfit, "no_video", "the offer has no video section")
+	}
+	return refuse(http.StatusBadRequest, "invalid_sdp", clip(err.Error(), 300))
 }
 
 // rateLimited is the reply to a client over its ClientLimits rate.
@@ -316,7 +332,7 @@ func rateLimited(retry time.Duration) *apiError {
 
 // reserve registers a new session for id, enforcing the session cap; the
 // session's identity is what Config.Authorize returned.
-func (s *Stream) reserve(id, ticket string, identity any) (*Session, *apiError) {
+func (s *Stream) reserve(id, ticket string, identity any, vc codec.VideoCodec) (*Session, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -328,7 +344,7 @@ func (s *Stream) reserve(id, ticket string, identity any) (*Session, *apiError) 
 	if aerr := s.admit(ticket, time.Now()); aerr != nil {
 		return nil, aerr
 	}
-	ss, err := s.newSession(id)
+	ss, err := s.newSession(id, vc)
 	if err != nil {
 		return nil, refuse(http.StatusInternalServerError, "session_failed", clip(err.Error(), 300))
 	}

@@ -178,7 +178,7 @@ func FuzzSignalling(f *testing.F) {
 				t.Fatalf("a body that is no offer (%v) reached the session table", err)
 			}
 			m := s.cfg.Modality
-			if err := peer.CheckOffer(req.SDP, m != Audio, m != Video); err != nil {
+			if _, err := peer.CheckOffer(req.SDP, m != Audio, m != Video, nil); err != nil {
 				t.Fatalf("an offer CheckOffer refuses (%v) reached the session table", err)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/pion/rtp"
 	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 
+	"github.com/rtcstream/rtcstream/codec"
 	"github.com/rtcstream/rtcstream/internal/peer"
 )
 
@@ -195,6 +196,18 @@ func (s *Stream) handleWHEP(w http.ResponseWriter, r *http.Request, c *caller) {
 		writeError(w, aerr)
 		return
 	}
+	if vc := src.media.VideoCodec(); s.cfg.GivesVideo() {
+		// The viewer gets the session's packets as they are.
+		if _, err := peer.CheckOffer(body, true, false, []codec.VideoCodec{vc}); err != nil {
+			if errors.Is(err, peer.ErrInvalidSDP) {
+				writeError(w, refuse(http.StatusBadRequest, "invalid_sdp", clip(err.Error(), 300)))
+			} else {
+				writeError(w, refuse(http.StatusUnprocessableEntity, "unsupported_codec",
+					"the session sends "+string(vc)+" video, which the offer does not take"))
+			}
+			return
+		}
+	}
 	if ok, retry := s.access.rates.take(c.client, time.Now()); !ok {
 		writeError(w, rateLimited(retry))
 		return
@@ -254,6 +267,7 @@ func (s *Stream) answerViewer(ctx context.Context, v *viewer, offer string) (str
 	opts := peer.AnswerOptions{
 		Configuration:     cfg.pion(),
 		SendVideo:         s.cfg.GivesVideo(),
+		VideoCodec:        v.src.media.VideoCodec(),
 		SendAudio:         s.cfg.GivesAudio(),
 		OnKeyFrameRequest: func() { v.src.viewers.keyFrame(v.src) },
 		AnswerWait:        s.cfg.NegotiationTimeout / 2,

@@ -118,7 +118,8 @@ func (s *Stream) handleWHIP(w http.ResponseWriter, r *http.Request, c *caller) {
 		return
 	}
 	offer := body
-	if aerr := s.checkOffer(offer, http.StatusUnprocessableEntity); aerr != nil {
+	vc, aerr := s.checkOffer(offer, http.StatusUnprocessableEntity)
+	if aerr != nil {
 		writeError(w, aerr)
 		return
 	}
@@ -126,7 +127,7 @@ func (s *Stream) handleWHIP(w http.ResponseWriter, r *http.Request, c *caller) {
 		writeError(w, rateLimited(retry))
 		return
 	}
-	ss, aerr := s.reserve("whip-"+newToken()[:16], "", c.identity)
+	ss, aerr := s.reserve("whip-"+newToken()[:16], "", c.identity, vc)
 	if aerr != nil {
 		writeError(w, aerr)
 		return
