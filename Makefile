@@ -57,6 +57,8 @@ FUZZ_TARGETS = \
 	./internal/pipeline:FuzzParseVP8 \
 	./internal/pipeline:FuzzAssemblerStream \
 	./internal/pipeline:FuzzH264Assembler \
+	./codec/h264:FuzzSPSSize \
+	./codec/h264:FuzzDecode \
 	./internal/icemux:FuzzSniff \
 	./ui:FuzzInputDecode \
 	./ui:FuzzPageRequest

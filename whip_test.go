@@ -19,9 +19,10 @@ import (
 // the stream's handler like a page: the handler sees its frames (their
 // pixels), the session counts against the stream's, and Close's DELETE
 // ends it.
+// A WHIP publisher's camera reaches the handler, in VP8 and in H.264
+// (OBS publishes H.264).
 func TestWHIPPublishRunsTheHandler(t *testing.T) {
 	checkLeaks(t)
-	ctx := testContext(t, 30*time.Second)
 	var seen, bright atomic.Int64
 	consume := func(img image.Image) image.Image {
 		seen.Add(1)
@@ -35,26 +36,33 @@ func TestWHIPPublishRunsTheHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := serve(t, s)
-	c, err := client.PublishWHIP(ctx, url+"/webrtc/whip", &client.Options{Loopback: true})
-	if err != nil {
-		t.Fatal(err)
+	for _, vc := range []rtcstream.VideoCodec{rtcstream.VP8, rtcstream.H264} {
+		t.Run(string(vc), func(t *testing.T) {
+			ctx := testContext(t, 30*time.Second)
+			seen.Store(0)
+			bright.Store(0)
+			c, err := client.PublishWHIP(ctx, url+"/webrtc/whip", &client.Options{Loopback: true, VideoCodec: vc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if n := s.ActiveSessions(); n != 1 {
+				t.Errorf("%d sessions while publishing, want 1", n)
+			}
+			<-sendFrames(t, ctx, c, 320, 240, 45, 30)
+			deadline := time.Now().Add(5 * time.Second)
+			for seen.Load() < 30 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if seen.Load() < 30 || bright.Load() < seen.Load()*9/10 {
+				t.Errorf("the handler saw %d of 45 frames published, %d with the pattern's bright right half", seen.Load(), bright.Load())
+			}
+			if err := c.Close(); err != nil {
+				t.Errorf("DELETE: %v", err)
+			}
+			waitSessions(t, s, 0, 5*time.Second)
+		})
 	}
-	defer c.Close()
-	if n := s.ActiveSessions(); n != 1 {
-		t.Errorf("%d sessions while publishing, want 1", n)
-	}
-	<-sendFrames(t, ctx, c, 320, 240, 45, 30)
-	deadline := time.Now().Add(5 * time.Second)
-	for seen.Load() < 30 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if seen.Load() < 30 || bright.Load() < seen.Load()*9/10 {
-		t.Errorf("the handler saw %d of 45 frames published, %d with the pattern's bright right half", seen.Load(), bright.Load())
-	}
-	if err := c.Close(); err != nil {
-		t.Errorf("DELETE: %v", err)
-	}
-	waitSessions(t, s, 0, 5*time.Second)
 }
 
 // An audio stream takes a WHIP publisher's microphone.

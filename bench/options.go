@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rtcstream/rtcstream/client"
+	"github.com/rtcstream/rtcstream/codec"
 )
 
 // Options configure Run. The zero value runs one 640x480 stream at 30 fps
@@ -30,6 +31,9 @@ type Options struct {
 	// Bitrate is the sent video's target in bits per second. Default
 	// 1 Mbps.
 	Bitrate int
+	// VideoCodec is what the streams send and receive: VP8 or H264
+	// (the server must take it). Default VP8.
+	VideoCodec codec.VideoCodec
 	// Probes is how many of the streams are probes: they encode live with
 	// a frame counter stamped in the pixels, decode what comes back and
 	// read the counter, which measures latency whatever the server does
@@ -106,6 +110,7 @@ func (o *Options) withDefaults() (Options, error) {
 	def(&c.Height, DefaultHeight)
 	def(&c.FPS, DefaultFPS)
 	def(&c.Bitrate, DefaultBitrate)
+	c.VideoCodec = c.VideoCodec.OrVP8()
 	defDur(&c.Loop, DefaultLoop)
 	defDur(&c.ConnectTimeout, DefaultConnectTimeout)
 	defDur(&c.Drain, DefaultDrain)
@@ -124,6 +129,8 @@ func (o *Options) withDefaults() (Options, error) {
 		return c, fmt.Errorf("bench: size %dx%d: want even sizes from 16x16 to 4096x4096", c.Width, c.Height)
 	case c.FPS < 1 || c.FPS > 240:
 		return c, fmt.Errorf("bench: FPS %d out of range [1, 240]", c.FPS)
+	case c.VideoCodec.Check() != nil:
+		return c, fmt.Errorf("bench: %w", c.VideoCodec.Check())
 	case c.Bitrate < 10_000 || c.Bitrate > 100_000_000:
 		return c, fmt.Errorf("bench: Bitrate %d out of range [10k, 100M]", c.Bitrate)
 	case c.Probes > c.Streams:

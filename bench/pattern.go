@@ -5,6 +5,8 @@ import (
 	"image"
 	"time"
 
+	"github.com/rtcstream/rtcstream/codec"
+	"github.com/rtcstream/rtcstream/codec/h264"
 	"github.com/rtcstream/rtcstream/codec/vpx"
 	"github.com/rtcstream/rtcstream/media"
 )
@@ -92,10 +94,23 @@ func sinTurns(t float64) float64 {
 // newEncoder is the encoder probes and the replayed sequence use: the
 // server sees what a browser would send, with keyframes only at the start
 // and on request.
-func newEncoder(o *Options) (*vpx.Encoder, error) {
-	return vpx.NewEncoder(vpx.EncoderConfig{
+func newEncoder(o *Options) (codec.VideoEncoder, error) {
+	if o.VideoCodec == codec.H264 {
+		e, err := h264.NewEncoder(h264.EncoderConfig{
+			Width: o.Width, Height: o.Height, BitRate: o.Bitrate, FrameRate: o.FPS,
+		})
+		if err != nil {
+			return nil, err // not a non-nil interface holding a nil pointer
+		}
+		return e, nil
+	}
+	e, err := vpx.NewEncoder(vpx.EncoderConfig{
 		Width: o.Width, Height: o.Height, BitRate: o.Bitrate, FrameRate: o.FPS, KeyFrameInterval: -1,
 	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // frameInterval is the time between frames at fps.

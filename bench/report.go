@@ -21,6 +21,7 @@ type Setup struct {
 	Height           int           `json:"height"`
 	FPS              int           `json:"fps"`
 	Bitrate          int           `json:"bitrate"`
+	VideoCodec       string        `json:"video_codec"`
 	Duration, RampUp time.Duration `json:"-"`
 	Started          time.Time     `json:"started"`
 }

@@ -84,7 +84,7 @@ func Run(ctx context.Context, base string, opts *Options) (*Report, error) {
 
 	setup := Setup{
 		URL: base, Streams: o.Streams, Probes: o.Probes, Width: o.Width, Height: o.Height,
-		FPS: o.FPS, Bitrate: o.Bitrate, Duration: o.Duration, RampUp: o.RampUp, Started: start,
+		FPS: o.FPS, Bitrate: o.Bitrate, VideoCodec: string(o.VideoCodec), Duration: o.Duration, RampUp: o.RampUp, Started: start,
 	}
 	r := buildReport(setup, streams, time.Since(start))
 	r.Interrupted = ctx.Err() != nil

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/rtcstream/rtcstream/client"
-	"github.com/rtcstream/rtcstream/codec/vpx"
+	"github.com/rtcstream/rtcstream/codec"
 	"github.com/rtcstream/rtcstream/media"
 )
 
@@ -95,13 +95,14 @@ func (s *stream) run(ctx context.Context, base string, startAt, endAt time.Time,
 	}
 	opts := s.o.clientOptions(base)
 	opts.Bitrate = s.o.Bitrate
+	opts.VideoCodec = s.o.VideoCodec
 	opts.SkipDecode = !s.probe
 	opts.OnFrame = s.onFrame
 	if s.probe {
 		opts.FrameBuffer = 2 * s.o.FPS
 	}
 
-	var enc *vpx.Encoder
+	var enc codec.VideoEncoder
 	if s.probe {
 		var err error
 		if enc, err = newEncoder(s.o); err != nil {
@@ -166,7 +167,7 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 // send writes a frame every frame interval until endAt. A frame is due at
 // its slot; a sender that falls more than one interval behind (a loaded
 // client) skips the slots it missed, as a camera would, and counts them.
-func (s *stream) send(ctx context.Context, conn Conn, enc *vpx.Encoder, endAt time.Time) {
+func (s *stream) send(ctx context.Context, conn Conn, enc codec.VideoEncoder, endAt time.Time) {
 	interval := frameInterval(s.o.FPS)
 	// A random start makes the RTP timestamps unlike any a server would
 	// make up, so a match means the server carried them.

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -14,8 +15,8 @@ import (
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	s := r.Setup
-	fmt.Fprintf(&b, "bench %s: %d streams (%d probes), %dx%d at %d fps, %s, %s",
-		s.URL, s.Streams, s.Probes, s.Width, s.Height, s.FPS, fmtBitrate(s.Bitrate), s.Duration)
+	fmt.Fprintf(&b, "bench %s: %d streams (%d probes), %dx%d at %d fps, %s %s, %s",
+		s.URL, s.Streams, s.Probes, s.Width, s.Height, s.FPS, cmp.Or(s.VideoCodec, "VP8"), fmtBitrate(s.Bitrate), s.Duration)
 	if s.RampUp > 0 {
 		fmt.Fprintf(&b, " after a %s ramp-up", s.RampUp)
 	}

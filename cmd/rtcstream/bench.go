@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rtcstream/rtcstream/bench"
+	"github.com/rtcstream/rtcstream/codec"
 	"github.com/rtcstream/rtcstream/internal/impair"
 	"github.com/rtcstream/rtcstream/livekit"
 )
@@ -120,6 +121,10 @@ func parseBench(args []string, stderr io.Writer) (*benchArgs, error) {
 	fs.IntVar(&o.FPS, "fps", bench.DefaultFPS, "sent frame rate")
 	o.Bitrate = bench.DefaultBitrate
 	fs.Var(bitrateFlag{&o.Bitrate}, "bitrate", "sent video bitrate in bit/s: 1000000, 800k, 2.5M")
+	fs.Func("codec", "the video codec sent and received: vp8 or h264 (default vp8)", func(v string) error {
+		o.VideoCodec = codec.VideoCodec(strings.ToUpper(v))
+		return o.VideoCodec.Check()
+	})
 	fs.DurationVar(&o.RampUp, "ramp-up", 0, "spread the streams' starts over this time")
 	probes := optionalInt{n: new(int)}
 	*probes.n = -1

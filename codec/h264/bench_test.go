@@ -59,3 +59,12 @@ func BenchmarkQuality640x480(b *testing.B) {
 	},
 		func() (codec.VideoDecoder, error) { return NewDecoder() }, 300_000, 1_000_000, 2_000_000)
 }
+
+// BenchmarkQualityCamera640x480 is BenchmarkQuality640x480 on camera-like
+// video (codectest.CameraSource), the same as codec/vpx's.
+func BenchmarkQualityCamera640x480(b *testing.B) {
+	codectest.BenchQualityCamera(b, func(br int) (codec.VideoEncoder, error) {
+		return NewEncoder(EncoderConfig{Width: codectest.BenchW, Height: codectest.BenchH, BitRate: br})
+	},
+		func() (codec.VideoDecoder, error) { return NewDecoder() }, 300_000, 1_000_000, 2_000_000)
+}

@@ -80,6 +80,7 @@ type Decoder struct {
 	c       *C.rtc_h264_dec
 	cleanup runtime.Cleanup
 	max     image.Point
+	kept    []byte // an access unit's NAL units of the types decoded
 }
 
 // NewDecoder returns an H.264 decoder that takes its size from the stream.
@@ -111,15 +112,32 @@ func (d *Decoder) Decode(dst *image.YCbCr, data []byte) (*image.YCbCr, error) {
 	if !hasStartCode(data) {
 		return nil, errors.New("h264: decode: no NAL unit (Annex B start code)")
 	}
+	if data = d.keep(data); len(data) == 0 {
+		return nil, errors.New("h264: decode: no NAL unit of a type decoded here (slices, SEI, parameter sets)")
+	}
+	if d.max.X > 0 && d.max.Y > 0 {
+		// A parameter set is weighed before OpenH264 allocates for it.
+		size, err := SPSSize(data)
+		switch {
+		case err == nil && !fits(size, d.max):
+			return nil, fmt.Errorf("h264: decode: a sequence parameter set of %dx%d, over the bound %dx%d", size.X, size.Y, d.max.X, d.max.Y)
+		case err != nil && err != ErrNoSPS:
+			return nil, fmt.Errorf("h264: decode: %w", err)
+		}
+	}
 	state := C.rtc_h264_decode(d.c, (*C.uchar)(unsafe.Pointer(&data[0])), C.int(len(data)))
-	if state != 0 {
+	// After a damaged access unit OpenH264 reports its error again with
+	// the IDR that follows, though it decoded that IDR whole (concealment
+	// is off: a picture it hands out is a correct one): the IDR is the
+	// recovery, not a second failure.
+	if state != 0 && (C.rtc_h264_ready(d.c) == 0 || !hasIDR(data)) {
 		return nil, fmt.Errorf("h264: decode: OpenH264 state %#x%s", int(state), stateText(int(state)))
 	}
 	if C.rtc_h264_ready(d.c) == 0 {
 		return nil, errors.New("h264: decode: no picture (parameter sets only, or a frame that needs one before it)")
 	}
 	w, h := int(C.rtc_h264_width(d.c)), int(C.rtc_h264_height(d.c))
-	if d.max.X > 0 && d.max.Y > 0 && (w*h > d.max.X*d.max.Y || max(w, h) > max(d.max.X, d.max.Y)) {
+	if d.max.X > 0 && d.max.Y > 0 && !fits(image.Pt(w, h), d.max) {
 		return nil, fmt.Errorf("h264: decode: a %dx%d picture, over the bound %dx%d", w, h, d.max.X, d.max.Y)
 	}
 	if dst == nil || dst.Rect.Dx() != w || dst.Rect.Dy() != h || dst.SubsampleRatio != image.YCbCrSubsampleRatio420 {
@@ -141,6 +159,63 @@ func copyPlane(dst []byte, dstStride int, src *C.uchar, srcStride, w, h int) {
 }
 
 // hasStartCode reports whether b begins with an Annex B start code.
+// decodedNAL says which NAL unit types reach OpenH264: slices (1-5), SEI
+// (6), parameter sets (7, 8), delimiters and fillers (9-12). The rest are
+// the scalable and multiview extensions' (14, 15, 20), which no browser
+// sends and after which OpenH264 stops handing out pictures, and reserved
+// types.
+var decodedNAL = [32]bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true, 7: true, 8: true, 9: true, 10: true, 11: true, 12: true}
+
+// keep returns data, or, when it holds NAL units of types not decoded
+// here, a copy without them (in d.kept). Units are delimited by their
+// three-byte start codes (a four-byte one is a zero and a three-byte one).
+func (d *Decoder) keep(data []byte) []byte {
+	clean := true
+	for i := 0; i+3 < len(data); i++ {
+		if data[i] == 0 && data[i+1] == 0 && data[i+2] == 1 {
+			clean = clean && decodedNAL[data[i+3]&0x1f]
+			i += 2
+		}
+	}
+	if clean {
+		return data
+	}
+	d.kept = d.kept[:0]
+	start, keep := -1, false
+	for i := 0; i <= len(data); i++ {
+		if i+3 < len(data) && data[i] == 0 && data[i+1] == 0 && data[i+2] == 1 || i == len(data) {
+			if start >= 0 && keep {
+				d.kept = append(append(d.kept, 0, 0, 1), data[start:i]...)
+			}
+			if i == len(data) {
+				break
+			}
+			start, keep = i+3, decodedNAL[data[i+3]&0x1f]
+			i += 2
+		}
+	}
+	return d.kept
+}
+
+// fits reports whether size is within bound: no more pixels, and no
+// longer side (either orientation of the bound).
+func fits(size, bound image.Point) bool {
+	return size.X*size.Y <= bound.X*bound.Y && max(size.X, size.Y) <= max(bound.X, bound.Y)
+}
+
+// hasIDR reports whether an access unit (Annex B) holds an IDR slice.
+func hasIDR(b []byte) bool {
+	for i := 0; i+3 < len(b); i++ {
+		if b[i] == 0 && b[i+1] == 0 && b[i+2] == 1 {
+			if b[i+3]&0x1f == 5 {
+				return true
+			}
+			i += 2
+		}
+	}
+	return false
+}
+
 func hasStartCode(b []byte) bool {
 	return len(b) >= 4 && b[0] == 0 && b[1] == 0 && (b[2] == 1 || b[2] == 0 && b[3] == 1)
 }

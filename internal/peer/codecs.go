@@ -115,13 +115,15 @@ func preferVideo(pc *webrtc.PeerConnection, vc codec.VideoCodec) error {
 // PreferVideo narrows a video transceiver's formats to vc's: an offer or
 // answer made after names only those.
 func PreferVideo(tr *webrtc.RTPTransceiver, vc codec.VideoCodec) error {
-	r := tr.Receiver()
-	if r == nil {
-		return nil
+	var codecs []webrtc.RTPCodecParameters // the transceiver's, either way
+	if r := tr.Receiver(); r != nil {
+		codecs = r.GetParameters().Codecs
+	} else if s := tr.Sender(); s != nil { // a send-only transceiver has no receiver
+		codecs = s.GetParameters().Codecs
 	}
 	mime := VideoCapability(vc).MimeType
 	var keep []webrtc.RTPCodecParameters
-	for _, c := range r.GetParameters().Codecs {
+	for _, c := range codecs {
 		if strings.EqualFold(c.MimeType, mime) {
 			keep = append(keep, c)
 		}

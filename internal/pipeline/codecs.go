@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rtcstream/rtcstream/codec"
+	"github.com/rtcstream/rtcstream/codec/h264"
 )
 
 // FramePacketizer splits encoded frames into RTP packets.
@@ -32,10 +33,10 @@ func NewAssemblerFor(vc codec.VideoCodec, lossWait time.Duration) *Assembler {
 }
 
 // KeyFrameSize returns the size a keyframe of vc declares
-// (VP8KeyFrameSize, H264KeyFrameSize).
+// (VP8KeyFrameSize, h264.SPSSize).
 func KeyFrameSize(vc codec.VideoCodec, frame []byte) (image.Point, error) {
 	if vc == codec.H264 {
-		return H264KeyFrameSize(frame)
+		return h264.SPSSize(frame)
 	}
 	return VP8KeyFrameSize(frame)
 }

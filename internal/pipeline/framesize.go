@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rtcstream/rtcstream/codec"
+	"github.com/rtcstream/rtcstream/codec/h264"
 )
 
 // A VP8 keyframe declares its size in its first ten bytes (RFC 6386,
@@ -114,6 +115,17 @@ func (g *sizeGuard) check(f Frame, now time.Time) verdict {
 	if g.max == (image.Point{}) {
 		return admit // no bound: the decoder judges every frame
 	}
+	if !f.KeyFrame && g.codec == codec.H264 && hasNAL(f.Data, nalSPS) {
+		// Parameter sets outside an IDR (they may change the size for the
+		// frames after) are weighed as a keyframe's are.
+		size, err := h264.SPSSize(f.Data)
+		if err != nil {
+			return malformed
+		}
+		if !FitsWithin(size, g.max) {
+			return g.oversize(size, now)
+		}
+	}
 	if !f.KeyFrame {
 		switch {
 		case !g.refusing:
@@ -131,6 +143,12 @@ func (g *sizeGuard) check(f Frame, now time.Time) verdict {
 		g.refusing, g.run = false, 0
 		return admit
 	}
+	return g.oversize(size, now)
+}
+
+// oversize counts a keyframe (or parameter set) declaring size, over the
+// bound, into the run of them.
+func (g *sizeGuard) oversize(size image.Point, now time.Time) verdict {
 	g.last = size
 	g.run++
 	first := !g.refusing

@@ -110,9 +110,12 @@ func (h264Format) parse(dst, b []byte) ([]byte, bool, error) {
 }
 
 // keyFrame reports whether an access unit holds an IDR slice.
-func (h264Format) keyFrame(au []byte) bool {
+func (h264Format) keyFrame(au []byte) bool { return hasNAL(au, nalIDR) }
+
+// hasNAL reports whether an access unit holds a NAL unit of type typ.
+func hasNAL(au []byte, typ byte) bool {
 	for nal := range nalUnits(au) {
-		if len(nal) > 0 && nal[0]&0x1f == nalIDR {
+		if len(nal) > 0 && nal[0]&0x1f == typ {
 			return true
 		}
 	}

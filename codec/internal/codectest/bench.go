@@ -122,6 +122,15 @@ func BenchDecodeEncode(b *testing.B, d codec.VideoDecoder, e codec.VideoEncoder,
 // each of the bitrates, one sub-benchmark each: the quality half of a
 // codec comparison (run with -benchtime=1x).
 func BenchQuality(b *testing.B, newEnc func(bitRate int) (codec.VideoEncoder, error), newDec func() (codec.VideoDecoder, error), bitRates ...int) {
+	benchQuality(b, BenchSource(), newEnc, newDec, bitRates...)
+}
+
+// BenchQualityCamera is BenchQuality on CameraSource.
+func BenchQualityCamera(b *testing.B, newEnc func(bitRate int) (codec.VideoEncoder, error), newDec func() (codec.VideoDecoder, error), bitRates ...int) {
+	benchQuality(b, CameraSource(), newEnc, newDec, bitRates...)
+}
+
+func benchQuality(b *testing.B, frames []*image.YCbCr, newEnc func(bitRate int) (codec.VideoEncoder, error), newDec func() (codec.VideoDecoder, error), bitRates ...int) {
 	for _, br := range bitRates {
 		b.Run(fmt.Sprintf("kbps=%d", br/1000), func(b *testing.B) {
 			for range b.N {
@@ -136,7 +145,7 @@ func BenchQuality(b *testing.B, newEnc func(bitRate int) (codec.VideoEncoder, er
 				var sum float64
 				var bytes, n int
 				var out *image.YCbCr
-				for i, f := range BenchSource() {
+				for i, f := range frames {
 					data, _, err := e.Encode(nil, f, time.Duration(i)*time.Second/FrameRate)
 					if err != nil {
 						b.Fatal(err)

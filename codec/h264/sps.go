@@ -1,15 +1,15 @@
-package pipeline
+package h264
 
 import (
 	"errors"
 	"image"
 )
 
-// An H.264 keyframe (an IDR access unit, as the assembler makes it: Annex
-// B) carries its sequence parameter set, which declares the picture's size
-// in macroblocks and a cropping rectangle (ITU-T H.264 7.3.2.1.1). The
-// set is read here, in Go, so that a stranger's picture is weighed before
-// the decoder allocates for it.
+// An H.264 keyframe (an IDR access unit: Annex B) carries its sequence
+// parameter set, which declares the picture's size in macroblocks and a
+// cropping rectangle (ITU-T H.264 7.3.2.1.1). The set is read here, in Go
+// and without cgo, so that a stranger's picture is weighed before a
+// decoder allocates for it.
 
 var (
 	errNoSPS       = errors.New("h264: keyframe without a sequence parameter set")
@@ -18,14 +18,21 @@ var (
 	errSPSExpGolob = errors.New("h264: sequence parameter set holds an over-long exp-Golomb code")
 )
 
-// H264KeyFrameSize returns the size of the pictures the first sequence
-// parameter set in au (Annex B NAL units) declares, after cropping. It
-// fails when au holds no parameter set or one that cannot be read to its
-// size.
-func H264KeyFrameSize(au []byte) (image.Point, error) {
-	for nal := range nalUnits(au) {
-		if len(nal) > 0 && nal[0]&0x1f == 7 {
-			return spsSize(unescapeRBSP(nal[1:]))
+// ErrNoSPS is SPSSize's error for an access unit without a sequence
+// parameter set.
+var ErrNoSPS = errNoSPS
+
+// SPSSize returns the size of the pictures the first sequence parameter
+// set in au (Annex B NAL units) declares, after cropping. It fails with
+// ErrNoSPS when au holds no parameter set, and otherwise when the set
+// cannot be read to its size or declares one over 65536 pixels a side.
+func SPSSize(au []byte) (image.Point, error) {
+	for i := 0; i+3 < len(au); i++ {
+		if au[i] == 0 && au[i+1] == 0 && au[i+2] == 1 {
+			if au[i+3]&0x1f == 7 {
+				return spsSize(unescapeRBSP(au[i+4:]))
+			}
+			i += 2
 		}
 	}
 	return image.Point{}, errNoSPS
