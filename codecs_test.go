@@ -35,12 +35,7 @@ func TestStreamCarriesEitherCodec(t *testing.T) {
 				if err != nil {
 					t.Fatalf("after %d frames: %v", got, err)
 				}
-				if b := f.Image.Bounds(); b.Dx() != w || b.Dy() != h {
-					t.Fatalf("frame size %v, want %dx%d", b, w, h)
-				}
-				if left, right := lumaAt(f.Image, w/4, h/2), lumaAt(f.Image, 3*w/4+20, h/2); left < 195 || right > 75 {
-					t.Fatalf("frame %d not inverted: left luma %d (want ~215), right %d (want ~55)", got, left, right)
-				}
+				checkInvertedFrame(t, f, w, h, got)
 			}
 			<-sent
 		})

@@ -15,13 +15,13 @@
 //
 // # The frame path
 //
-// Each browser gets a session: a peer connection, a VP8 decoder and
-// encoder, and a goroutine that runs the handler. Incoming RTP packets are
-// assembled into frames on their marker bit and decoded at once; only the
-// newest decoded frame waits for the handler, so a handler slower than the
-// camera drops stale frames instead of building lag. The input frame's
-// timestamp is carried to the output frame. A slow or failing handler in
-// one session never delays another.
+// Each browser gets a session: a peer connection, a video decoder and
+// encoder (VP8 or H.264, Options.VideoCodecs), and a goroutine that
+// runs the handler. Incoming RTP packets are assembled into frames and
+// decoded at once; only the newest decoded frame waits for the handler,
+// so a handler slower than the camera drops stale frames instead of
+// building lag. The input frame's timestamp is carried to the output
+// frame. A slow or failing handler in one session never delays another.
 //
 // Lost packets are asked for again (NACK) every 15 ms; a frame that cannot
 // be completed is dropped with every frame after it until a keyframe, which
@@ -48,7 +48,8 @@
 // "answer"}, plus a "token" that later requests about the session must
 // carry (trickled ICE candidates on the same route, POST /webrtc/stop).
 // Every failure is an HTTP status with a JSON body {"error", "message"}:
-// 400 for malformed JSON, non-offers, invalid SDP or an offer without VP8,
+// 400 for malformed JSON, non-offers, invalid SDP or an offer without any
+// of the stream's video codecs,
 // 404 for an unknown session, 409 for a duplicate webrtc_id, 413 for a body
 // over Options.MaxBodyBytes, 503 with Retry-After when Options.ConcurrencyLimit
 // sessions are running. Requests from other sites' pages, without

@@ -7,7 +7,7 @@ type Modality int
 
 const (
 	modalityUnset Modality = iota // the zero value: the default, where one is allowed
-	Video                         // camera video, VP8 on the wire
+	Video                         // camera video, VP8 or H.264 on the wire
 	Audio                         // microphone audio, Opus on the wire
 	// AudioVideo: camera and microphone on one connection, one handler
 	// seeing both (an AudioVideoHandler).

@@ -74,26 +74,6 @@ func readMessage(t *testing.T, ctx context.Context, c *client.Conn, typ string) 
 	}
 }
 
-// checkInverted reads frames from c until n of them show the inverted
-// pattern.
-func checkInverted(t *testing.T, ctx context.Context, c *client.Conn, n int) {
-	t.Helper()
-	for got := 0; got < n; {
-		f, err := c.ReadFrame(ctx)
-		if err != nil {
-			t.Fatalf("after %d frames: %v", got, err)
-		}
-		// Two points a half: the moving bar covers one at most.
-		w, h := f.Image.Rect.Dx(), f.Image.Rect.Dy()
-		left := max(lumaAt(f.Image, w/8, h/2), lumaAt(f.Image, w*3/8, h/2))
-		right := min(lumaAt(f.Image, w*5/8, h/2), lumaAt(f.Image, w*7/8, h/2))
-		if left < 170 || right > 100 {
-			t.Fatalf("frame %d: luma %d left, %d right; want the inverted pattern (215, 55)", got, left, right)
-		}
-		got++
-	}
-}
-
 func TestFrameSizeForgedKeyFrameIsRefused(t *testing.T) {
 	checkLeaks(t)
 	ctx := testContext(t, 60*time.Second)

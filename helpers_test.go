@@ -63,6 +63,39 @@ func sendFrames(t *testing.T, ctx context.Context, c *client.Conn, w, h, n, fps 
 	return done
 }
 
+// checkInvertedFrame fails t unless f shows sendFrames' pattern as the
+// invert handler returns it, at w x h unless w is 0; i numbers it in the
+// message.
+func checkInvertedFrame(t *testing.T, f client.Frame, w, h, i int) {
+	t.Helper()
+	b := f.Image.Bounds()
+	if w > 0 && (b.Dx() != w || b.Dy() != h) {
+		t.Fatalf("frame %d: size %v, want %dx%d", i, b, w, h)
+	}
+	// The handler inverted luma: the dark left half (40) comes back
+	// bright (215), the bright right half (200) dark (55). Two points a
+	// half: the pattern's moving bar covers one at most.
+	w, h = b.Dx(), b.Dy()
+	left := max(lumaAt(f.Image, w/8, h/2), lumaAt(f.Image, w*3/8, h/2))
+	right := min(lumaAt(f.Image, w*5/8, h/2), lumaAt(f.Image, w*7/8, h/2))
+	if left < 170 || right > 100 {
+		t.Fatalf("frame %d: luma %d left, %d right; want the inverted pattern (215, 55)", i, left, right)
+	}
+}
+
+// checkInverted reads frames from c until n of them show the inverted
+// pattern.
+func checkInverted(t *testing.T, ctx context.Context, c *client.Conn, n int) {
+	t.Helper()
+	for got := range n {
+		f, err := c.ReadFrame(ctx)
+		if err != nil {
+			t.Fatalf("after %d frames: %v", got, err)
+		}
+		checkInvertedFrame(t, f, 0, 0, got)
+	}
+}
+
 // newBenchServer serves s on loopback for a benchmark.
 func newBenchServer(s *rtcstream.Stream) *httptest.Server { return httptest.NewServer(s) }
 

@@ -7,7 +7,8 @@ import (
 	"github.com/rtcstream/rtcstream/internal/server"
 )
 
-// Record records sessions' media to WebM files (VP8 video, Opus audio),
+// Record records sessions' media to WebM files (VP8 video, Opus audio; an
+// H.264 session's video is not recorded, and its log says so),
 // from the packets as they travel: nothing is decoded or encoded for it.
 // A video file starts at its first keyframe; a lost packet leaves a gap in
 // time, not a shift, and frames a loss made undecodable are left out until

@@ -26,15 +26,7 @@ func TestStreamProcessesFrames(t *testing.T) {
 		if err != nil {
 			t.Fatalf("after %d frames: %v", got, err)
 		}
-		if b := f.Image.Bounds(); b.Dx() != w || b.Dy() != h {
-			t.Fatalf("frame size %v, want %dx%d", b, w, h)
-		}
-		// The handler inverted luma: the dark left half (40) comes back
-		// bright (215), the bright right half (200) dark (55).
-		left, right := lumaAt(f.Image, w/4, h/2), lumaAt(f.Image, 3*w/4+20, h/2)
-		if left < 195 || right > 75 {
-			t.Fatalf("frame %d not inverted: left luma %d (want ~215), right %d (want ~55)", got, left, right)
-		}
+		checkInvertedFrame(t, f, w, h, got)
 		// The input frame's timestamp is carried to the output.
 		if f.RTPTimestamp%client.RTPTimestamp(time.Second/30) != 0 {
 			t.Fatalf("output timestamp %d is not an input frame's", f.RTPTimestamp)

@@ -133,7 +133,7 @@ type Frame struct {
 type FrameInfo struct {
 	// RTPTimestamp is the frame's 90 kHz RTP timestamp (see Frame).
 	RTPTimestamp uint32
-	// Size is the length of the VP8 frame in bytes.
+	// Size is the length of the encoded frame in bytes.
 	Size int
 	// KeyFrame reports whether the frame is a keyframe.
 	KeyFrame bool

@@ -9,11 +9,11 @@ import (
 // Stats counts a connection's video, both ways. All counts are cumulative.
 type Stats struct {
 	FramesSent uint64 // by WriteFrame and WriteEncoded
-	BytesSent  uint64 // VP8 bytes sent, without RTP overhead
+	BytesSent  uint64 // encoded video bytes sent, without RTP overhead
 
 	PacketsReceived uint64 // RTP packets of the server's video
 	FramesReceived  uint64 // complete frames rebuilt from them
-	BytesReceived   uint64 // VP8 bytes of those frames
+	BytesReceived   uint64 // encoded video bytes of those frames
 	// PacketLosses counts missing packets given up on (after the NACK
 	// wait); each one drops frames until the next keyframe.
 	PacketLosses uint64

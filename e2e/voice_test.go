@@ -45,12 +45,17 @@ const (
 	// seen), so a long chunk finds the voice at one lag for only part of
 	// its length.
 	fidelityChunk = 100 * time.Millisecond
-	// Growth of the server's share of the lag (the lag less the browser's
-	// jitter buffer), last window less first: within +-30 ms on a quiet
-	// machine (the output queue's median 10 ms first, 30 ms last: it trims
-	// only what stood a whole second), +28 ms seen on a loaded one; the bug
-	// this guards against grew it 960 ms in the two minutes.
-	lagDrift    = 50 * time.Millisecond
+	// Growth of the server's output queue, last window less first: 0-20
+	// ms measured, loaded or not.
+	queueDrift = 50 * time.Millisecond
+	// Growth of the lag a person hears less the browser's jitter buffer,
+	// last window less first, as the page measures it: within +-30 ms on
+	// a quiet machine, +19 to +64 ms beside other work with the server's
+	// queue flat and 50.00 packets a second coming back (the rest of the
+	// browser's playout and recording runs on clocks of its own: its fake
+	// microphone runs 1% fast). The bug this guards against grew it 960 ms
+	// in the two minutes; 150 ms fails any drift over 1.25 ms a second.
+	lagDrift    = 150 * time.Millisecond
 	maxHeardLag = 250 * time.Millisecond // the server's share of the lag, in either window: 40-80 ms measured
 	// The median fidelity chunk's correlation. Measured on recordings of
 	// this echo: 0.84-0.90 as it came (0.84 from a browser sharing its
@@ -375,9 +380,9 @@ func TestBrowserAudioEchoLagHolds(t *testing.T) {
 	firstQ := queue.median(recorded.Add(echoSettle), recorded.Add(echoSettle+lagWindow+maxEchoLag))
 	lastQ := queue.median(recorded.Add(echoRun-lagWindow-maxEchoLag), recorded.Add(echoRun))
 	t.Logf("the server's output queue: median %v in the first window, %v in the last", firstQ, lastQ)
-	if lastQ-firstQ > lagDrift || lastQ > maxHeardLag {
+	if lastQ-firstQ > queueDrift || lastQ > maxHeardLag {
 		t.Errorf("the server's output queue held %v in the first window and %v in the last: want it to grow at most %v, and at most %v",
-			firstQ, lastQ, lagDrift, maxHeardLag)
+			firstQ, lastQ, queueDrift, maxHeardLag)
 	}
 
 	// What must not happen is growth (the bug this guards against added
