@@ -53,6 +53,8 @@ func TestWorkerAppliesInputsAndSendsOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	serve(t, w)
+	// A room made before the worker registers is dispatched to nobody.
+	waitFor(t, 10*time.Second, "the worker registered", w.Registered)
 
 	p, start := publishing(t, node.URL, "room-a", "alice", "level")
 	luma := func(want int) func(lktest.Frame) bool {
