@@ -6,8 +6,7 @@ import (
 	"time"
 
 	"github.com/rtcstream/rtcstream/codec"
-	"github.com/rtcstream/rtcstream/codec/h264"
-	"github.com/rtcstream/rtcstream/codec/vpx"
+	"github.com/rtcstream/rtcstream/internal/videocodec"
 	"github.com/rtcstream/rtcstream/media"
 )
 
@@ -95,22 +94,9 @@ func sinTurns(t float64) float64 {
 // server sees what a browser would send, with keyframes only at the start
 // and on request.
 func newEncoder(o *Options) (codec.VideoEncoder, error) {
-	if o.VideoCodec == codec.H264 {
-		e, err := h264.NewEncoder(h264.EncoderConfig{
-			Width: o.Width, Height: o.Height, BitRate: o.Bitrate, FrameRate: o.FPS,
-		})
-		if err != nil {
-			return nil, err // not a non-nil interface holding a nil pointer
-		}
-		return e, nil
-	}
-	e, err := vpx.NewEncoder(vpx.EncoderConfig{
-		Width: o.Width, Height: o.Height, BitRate: o.Bitrate, FrameRate: o.FPS, KeyFrameInterval: -1,
+	return videocodec.NewEncoder(o.VideoCodec, videocodec.EncoderConfig{
+		Width: o.Width, Height: o.Height, BitRate: o.Bitrate, FrameRate: o.FPS, KeyFramesOnRequest: true,
 	})
-	if err != nil {
-		return nil, err
-	}
-	return e, nil
 }
 
 // frameInterval is the time between frames at fps.

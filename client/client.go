@@ -30,10 +30,9 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/rtcstream/rtcstream/codec"
-	"github.com/rtcstream/rtcstream/codec/h264"
-	"github.com/rtcstream/rtcstream/codec/vpx"
 	"github.com/rtcstream/rtcstream/internal/peer"
 	"github.com/rtcstream/rtcstream/internal/pipeline"
+	"github.com/rtcstream/rtcstream/internal/videocodec"
 )
 
 // Options configure Dial. The zero value works against a server on this
@@ -306,7 +305,7 @@ func dial(ctx context.Context, base string, opts *Options, whip *whipSession) (*
 	if err != nil {
 		return nil, &DialError{StageSetup, err}
 	}
-	enc, err := newEncoder(o.VideoCodec, o.Bitrate)
+	enc, err := videocodec.NewEncoder(o.VideoCodec, videocodec.EncoderConfig{BitRate: o.Bitrate})
 	if err != nil {
 		pc.Close()
 		return nil, &DialError{StageSetup, err}
@@ -644,7 +643,7 @@ func (c *Conn) readVideo(t *webrtc.TrackRemote) {
 	var dec codec.VideoDecoder
 	if !c.opts.SkipDecode {
 		var err error
-		if dec, err = newDecoder(vc); err != nil {
+		if dec, err = videocodec.NewDecoder(vc, image.Point{}); err != nil {
 			return
 		}
 		defer dec.Close()
@@ -884,36 +883,4 @@ func (c *Conn) shutdown() {
 	_ = c.enc.Close()
 	c.encClosed = true
 	c.encMu.Unlock()
-}
-
-// newEncoder makes WriteFrame's encoder of vc.
-func newEncoder(vc codec.VideoCodec, bitrate int) (codec.VideoEncoder, error) {
-	if vc == codec.H264 {
-		e, err := h264.NewEncoder(h264.EncoderConfig{BitRate: bitrate})
-		if err != nil {
-			return nil, err // not a non-nil interface holding a nil pointer
-		}
-		return e, nil
-	}
-	e, err := vpx.NewEncoder(vpx.EncoderConfig{BitRate: bitrate})
-	if err != nil {
-		return nil, err
-	}
-	return e, nil
-}
-
-// newDecoder makes the decoder of the server's video in vc.
-func newDecoder(vc codec.VideoCodec) (codec.VideoDecoder, error) {
-	if vc == codec.H264 {
-		d, err := h264.NewDecoder()
-		if err != nil {
-			return nil, err
-		}
-		return d, nil
-	}
-	d, err := vpx.NewDecoder()
-	if err != nil {
-		return nil, err
-	}
-	return d, nil
 }

@@ -112,17 +112,21 @@ func (d *Decoder) Decode(dst *image.YCbCr, data []byte) (*image.YCbCr, error) {
 	if !hasStartCode(data) {
 		return nil, errors.New("h264: decode: no NAL unit (Annex B start code)")
 	}
-	if data = d.keep(data); len(data) == 0 {
+	types := nalTypes(data)
+	if types&^decodedNAL != 0 {
+		data, types = d.keep(data), types&decodedNAL
+	}
+	if types == 0 {
 		return nil, errors.New("h264: decode: no NAL unit of a type decoded here (slices, SEI, parameter sets)")
 	}
-	if d.max.X > 0 && d.max.Y > 0 {
+	if types&(1<<nalSPS) != 0 && d.max.X > 0 && d.max.Y > 0 {
 		// A parameter set is weighed before OpenH264 allocates for it.
 		size, err := SPSSize(data)
-		switch {
-		case err == nil && !fits(size, d.max):
-			return nil, fmt.Errorf("h264: decode: a sequence parameter set of %dx%d, over the bound %dx%d", size.X, size.Y, d.max.X, d.max.Y)
-		case err != nil && err != ErrNoSPS:
+		if err != nil {
 			return nil, fmt.Errorf("h264: decode: %w", err)
+		}
+		if !fits(size, d.max) {
+			return nil, fmt.Errorf("h264: decode: a sequence parameter set of %dx%d, over the bound %dx%d", size.X, size.Y, d.max.X, d.max.Y)
 		}
 	}
 	state := C.rtc_h264_decode(d.c, (*C.uchar)(unsafe.Pointer(&data[0])), C.int(len(data)))
@@ -130,7 +134,7 @@ func (d *Decoder) Decode(dst *image.YCbCr, data []byte) (*image.YCbCr, error) {
 	// the IDR that follows, though it decoded that IDR whole (concealment
 	// is off: a picture it hands out is a correct one): the IDR is the
 	// recovery, not a second failure.
-	if state != 0 && (C.rtc_h264_ready(d.c) == 0 || !hasIDR(data)) {
+	if state != 0 && (C.rtc_h264_ready(d.c) == 0 || types&(1<<nalIDR) == 0) {
 		return nil, fmt.Errorf("h264: decode: OpenH264 state %#x%s", int(state), stateText(int(state)))
 	}
 	if C.rtc_h264_ready(d.c) == 0 {
@@ -158,28 +162,36 @@ func copyPlane(dst []byte, dstStride int, src *C.uchar, srcStride, w, h int) {
 	}
 }
 
-// hasStartCode reports whether b begins with an Annex B start code.
-// decodedNAL says which NAL unit types reach OpenH264: slices (1-5), SEI
-// (6), parameter sets (7, 8), delimiters and fillers (9-12). The rest are
-// the scalable and multiview extensions' (14, 15, 20), which no browser
-// sends and after which OpenH264 stops handing out pictures, and reserved
-// types.
-var decodedNAL = [32]bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true, 7: true, 8: true, 9: true, 10: true, 11: true, 12: true}
+// NAL unit types read here.
+const (
+	nalIDR = 5
+	nalSPS = 7
+)
 
-// keep returns data, or, when it holds NAL units of types not decoded
-// here, a copy without them (in d.kept). Units are delimited by their
-// three-byte start codes (a four-byte one is a zero and a three-byte one).
-func (d *Decoder) keep(data []byte) []byte {
-	clean := true
+// decodedNAL is the set of NAL unit types (bit n: type n) that reach
+// OpenH264: slices (1-5), SEI (6), parameter sets (7, 8), delimiters and
+// fillers (9-12). The rest are the scalable and multiview extensions'
+// (14, 15, 20), which no browser sends and after which OpenH264 stops
+// handing out pictures, and reserved types.
+const decodedNAL uint32 = 0x1ffe
+
+// nalTypes returns the set of NAL unit types (bit n: type n) in an access
+// unit. Units are found by their three-byte start codes (a four-byte one
+// is a zero and a three-byte one).
+func nalTypes(data []byte) uint32 {
+	var types uint32
 	for i := 0; i+3 < len(data); i++ {
 		if data[i] == 0 && data[i+1] == 0 && data[i+2] == 1 {
-			clean = clean && decodedNAL[data[i+3]&0x1f]
+			types |= 1 << (data[i+3] & 0x1f)
 			i += 2
 		}
 	}
-	if clean {
-		return data
-	}
+	return types
+}
+
+// keep returns a copy of data without its NAL units of types not decoded
+// here, in d.kept.
+func (d *Decoder) keep(data []byte) []byte {
 	d.kept = d.kept[:0]
 	start, keep := -1, false
 	for i := 0; i <= len(data); i++ {
@@ -190,7 +202,7 @@ func (d *Decoder) keep(data []byte) []byte {
 			if i == len(data) {
 				break
 			}
-			start, keep = i+3, decodedNAL[data[i+3]&0x1f]
+			start, keep = i+3, decodedNAL&(1<<(data[i+3]&0x1f)) != 0
 			i += 2
 		}
 	}
@@ -203,19 +215,7 @@ func fits(size, bound image.Point) bool {
 	return size.X*size.Y <= bound.X*bound.Y && max(size.X, size.Y) <= max(bound.X, bound.Y)
 }
 
-// hasIDR reports whether an access unit (Annex B) holds an IDR slice.
-func hasIDR(b []byte) bool {
-	for i := 0; i+3 < len(b); i++ {
-		if b[i] == 0 && b[i+1] == 0 && b[i+2] == 1 {
-			if b[i+3]&0x1f == 5 {
-				return true
-			}
-			i += 2
-		}
-	}
-	return false
-}
-
+// hasStartCode reports whether b begins with an Annex B start code.
 func hasStartCode(b []byte) bool {
 	return len(b) >= 4 && b[0] == 0 && b[1] == 0 && (b[2] == 1 || b[2] == 0 && b[3] == 1)
 }

@@ -12,7 +12,6 @@ import (
 // decoder allocates for it.
 
 var (
-	errNoSPS       = errors.New("h264: keyframe without a sequence parameter set")
 	errSPSShort    = errors.New("h264: sequence parameter set truncated")
 	errSPSSize     = errors.New("h264: sequence parameter set declares an impossible size")
 	errSPSExpGolob = errors.New("h264: sequence parameter set holds an over-long exp-Golomb code")
@@ -20,7 +19,7 @@ var (
 
 // ErrNoSPS is SPSSize's error for an access unit without a sequence
 // parameter set.
-var ErrNoSPS = errNoSPS
+var ErrNoSPS = errors.New("h264: no sequence parameter set")
 
 // SPSSize returns the size of the pictures the first sequence parameter
 // set in au (Annex B NAL units) declares, after cropping. It fails with
@@ -35,7 +34,7 @@ func SPSSize(au []byte) (image.Point, error) {
 			i += 2
 		}
 	}
-	return image.Point{}, errNoSPS
+	return image.Point{}, ErrNoSPS
 }
 
 // unescapeRBSP drops the emulation prevention bytes (the 3 of 00 00 03)

@@ -3,17 +3,15 @@ package server
 import (
 	"context"
 	"fmt"
-	"image"
 	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
 
 	"github.com/rtcstream/rtcstream/codec"
-	"github.com/rtcstream/rtcstream/codec/h264"
-	"github.com/rtcstream/rtcstream/codec/vpx"
 	"github.com/rtcstream/rtcstream/internal/peer"
 	"github.com/rtcstream/rtcstream/internal/pipeline"
+	"github.com/rtcstream/rtcstream/internal/videocodec"
 )
 
 // Carrier carries one stream's media to and from its client: a Session's
@@ -193,48 +191,17 @@ func (m *Media) newEncoder() (codec.VideoEncoder, error) {
 	if b := m.bitrate.Load(); b > 0 {
 		bitrate = int(b) // bandwidth adaptation's target
 	}
-	return NewEncoder(m.codec, bitrate)
+	// Sized for the common camera, so that a warmed encoder is ready for
+	// the first frame (another size rebuilds it on that frame). VP8's
+	// sends every frame (no DropFrames; see BENCHMARKS.md).
+	return videocodec.NewEncoder(m.codec, videocodec.EncoderConfig{BitRate: bitrate, Width: 640, Height: 480})
 }
 
-// NewEncoder makes an encoder of vc at bitrate, sized for the common
-// camera so that a warmed encoder is ready for the first frame (another
-// size rebuilds it on that frame). VP8's sends every frame (no
-// DropFrames; see BENCHMARKS.md).
-func NewEncoder(vc codec.VideoCodec, bitrate int) (codec.VideoEncoder, error) {
-	if vc == codec.H264 {
-		e, err := h264.NewEncoder(h264.EncoderConfig{BitRate: bitrate, Width: 640, Height: 480})
-		if err != nil {
-			return nil, err // not a non-nil interface holding a nil pointer
-		}
-		return e, nil
-	}
-	e, err := vpx.NewEncoder(vpx.EncoderConfig{BitRate: bitrate, Width: 640, Height: 480})
-	if err != nil {
-		return nil, err
-	}
-	return e, nil
-}
-
-// NewDecoder returns the maker of vc's decoders bounded to max: the
-// pipeline keeps larger frames from the decoder already; the decoder's
-// own bound is a second line.
-func NewDecoder(vc codec.VideoCodec, max image.Point) func() (codec.VideoDecoder, error) {
-	return func() (codec.VideoDecoder, error) {
-		if vc == codec.H264 {
-			d, err := h264.NewDecoder()
-			if err != nil {
-				return nil, err
-			}
-			d.SetMaxFrameSize(max)
-			return d, nil
-		}
-		d, err := vpx.NewDecoder()
-		if err != nil {
-			return nil, err
-		}
-		d.SetMaxFrameSize(max)
-		return d, nil
-	}
+// newDecoder makes the media's video decoder, bounded to MaxFrameSize:
+// the pipeline keeps larger frames from the decoder already; the
+// decoder's own bound is a second line.
+func (m *Media) newDecoder() (codec.VideoDecoder, error) {
+	return videocodec.NewDecoder(m.codec, m.cfg.MaxFrameSize)
 }
 
 // videoOut sends a media path's packets through the carrier.
@@ -253,7 +220,7 @@ func newVideoPath(m *Media, h pipeline.VideoHandler) (*videoPath, error) {
 	v, err := pipeline.NewVideo(pipeline.VideoConfig{
 		Handler:         h,
 		NewEncoder:      m.newEncoder,
-		NewDecoder:      NewDecoder(m.codec, m.cfg.MaxFrameSize),
+		NewDecoder:      m.newDecoder,
 		Codec:           m.codec,
 		Out:             videoOut{m.c},
 		RequestKeyFrame: m.c.RequestKeyFrame,
