@@ -113,6 +113,10 @@ const (
 	// Options.MaxFrameSize, or it referenced such a keyframe; it was not
 	// decoded.
 	DropTooLarge
+	// DropOverload: it was decoded but not handled, because the machine's
+	// CPUs were saturated: every session hands the same share of its
+	// frames to its handler until they are not (Options.FullFrameRate).
+	DropOverload
 	numFrameDrops
 )
 

@@ -67,6 +67,17 @@ type Options struct {
 	// FixedBitrate keeps the encoder at VideoBitrate whatever the path.
 	// Default false.
 	FixedBitrate bool
+	// FullFrameRate hands every camera frame to the handler however
+	// loaded the machine is. Default false: when the process's work
+	// waits for a CPU (more sessions than the cores hold, or other work
+	// beside the server), every session's handler gets the same share of
+	// its frames, lowered until the waiting stops and raised when it has
+	// (down to one frame in ten); the frames left out are decoded but not
+	// handled (FrameDrop DropOverload). So an overloaded server lowers
+	// every session's frame rate alike instead of delaying every frame
+	// (BENCHMARKS.md, "Overload, fairly"). A handler that waits on I/O
+	// (a remote model) costs no CPU while it waits and does not count.
+	FullFrameRate bool
 	// VideoCodecs are the video codecs a session may use, most wanted
 	// first: each session uses the first that the browser offers, both
 	// ways. Default nil: VP8, then H264 (every browser offers VP8; see

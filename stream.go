@@ -157,6 +157,7 @@ func (o *Options) engine(modality Modality, mode Mode, b *bind.Binding) server.C
 		MaxBodyBytes:       o.MaxBodyBytes,
 		NegotiationTimeout: o.NegotiationTimeout,
 		MaxFrameSize:       o.MaxFrameSize,
+		FullFrameRate:      o.FullFrameRate,
 		IdleTimeout:        o.IdleTimeout,
 		AllowedOrigins:     o.AllowedOrigins,
 		Authorize:          o.Authorize,

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/rtcstream/rtcstream"
+	"github.com/rtcstream/rtcstream/internal/overload"
 )
 
 // Metrics is an rtcstream.Observer that keeps Prometheus metrics, and an
@@ -63,7 +64,8 @@ func New(also prometheus.Registerer) (*Metrics, error) {
 	drops := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "rtcstream_frames_dropped_total",
 		Help: "Video frames thrown away, by reason: stale (a newer frame replaced it before the handler was free), " +
-			"lost, waiting_for_keyframe, decode_error, encoder (rate control), too_large (over the size bound, not decoded).",
+			"lost, waiting_for_keyframe, decode_error, encoder (rate control), too_large (over the size bound, not decoded), " +
+			"overload (decoded but not handled while the CPUs are saturated: see rtcstream_frame_share).",
 	}, []string{"reason"})
 	for _, d := range rtcstream.FrameDrops() {
 		m.drops = append(m.drops, drops.WithLabelValues(d.String()))
@@ -117,8 +119,18 @@ func New(also prometheus.Registerer) (*Metrics, error) {
 		Help:    "From the end of the user's speech to the reply's first audio queued to play (the caller hears it a network trip later).",
 		Buckets: turnBuckets,
 	})
+	share := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "rtcstream_frame_share",
+		Help: "The share of camera frames every session hands to its handler now: 1, unless the CPUs are saturated " +
+			"(Options.FullFrameRate); the rest are counted in rtcstream_frames_dropped_total{reason=\"overload\"}.",
+	}, overload.Process.Share)
+	late := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "rtcstream_frame_lateness_seconds",
+		Help: "How late the typical session's frames went out lately, less the handler's own time: the overload " +
+			"governor lowers rtcstream_frame_share while it is over 60 ms.",
+	}, func() float64 { return overload.Process.Late().Seconds() })
 	for _, c := range []prometheus.Collector{stage, drops, video, m.audioQueued, audioDropped,
-		m.active, m.waiting, m.ended, m.errors, m.rtt, m.turns, m.turnEnd, m.turnReply} {
+		m.active, m.waiting, m.ended, m.errors, m.rtt, m.turns, m.turnEnd, m.turnReply, share, late} {
 		m.registry.MustRegister(c)
 		if also != nil {
 			if err := also.Register(c); err != nil {

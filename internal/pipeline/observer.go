@@ -61,6 +61,9 @@ const (
 	// DropTooLarge: a keyframe declared a size over the bound, or an
 	// inter frame referenced one; neither was decoded.
 	DropTooLarge
+	// DropOverload: a decoded frame was not handled because the CPUs are
+	// saturated (VideoConfig.Share).
+	DropOverload
 	NumDrops
 )
 
@@ -78,6 +81,8 @@ func (d Drop) String() string {
 		return "encoder"
 	case DropTooLarge:
 		return "too_large"
+	case DropOverload:
+		return "overload"
 	}
 	return "unknown"
 }

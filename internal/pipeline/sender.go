@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,13 @@ type Sender struct {
 	encoded atomic.Uint64
 	obs     Observer
 	max     image.Point // the largest image encoded (FitsWithin)
+
+	// Under mu: the target set (SetBitrate, or the starting one), the
+	// share of frames sent (SetFrameShare), and the share the encoder's
+	// target was last scaled by.
+	base   int
+	share  float64
+	scaled float64
 }
 
 // DefaultMaxEncodeSize bounds the images a Sender encodes unless
@@ -65,8 +73,46 @@ func (s *Sender) SetObserver(obs Observer) {
 // NewSender returns a Sender that makes its encoder (of vc's frames) with
 // newEnc and writes packets to out (mtu <= 0 means DefaultMTU).
 func NewSender(vc codec.VideoCodec, newEnc func() (codec.VideoEncoder, error), out RTPWriter, mtu int) *Sender {
-	return &Sender{newEnc: newEnc, pack: NewPacketizerFor(vc, out, mtu), obs: nopObserver{}, max: DefaultMaxEncodeSize}
+	return &Sender{newEnc: newEnc, pack: NewPacketizerFor(vc, out, mtu), obs: nopObserver{}, max: DefaultMaxEncodeSize,
+		share: 1, scaled: 1}
 }
+
+// SetStartBitrate tells the Sender the target newEnc makes its encoders
+// at, which SetFrameShare scales until SetBitrate sets another.
+func (s *Sender) SetStartBitrate(bps int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.base == 0 {
+		s.base = bps
+	}
+}
+
+// SetFrameShare tells the Sender it is sent only this share (in (0, 1])
+// of the frames it would be: the encoder's target is scaled by it, so
+// that each frame keeps the size it had and takes no longer to cross the
+// path. It needs a known target (SetStartBitrate or SetBitrate); a share
+// within 5% of the one applied changes nothing.
+func (s *Sender) SetFrameShare(share float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.share = min(1, max(share, 0.01))
+	if math.Abs(s.share-s.scaled) >= 0.05*s.scaled || (s.share == 1 && s.scaled != 1) {
+		s.applyBitrate()
+	}
+}
+
+// applyBitrate gives the encoder the target times the share. s.mu must be
+// held.
+func (s *Sender) applyBitrate() error {
+	if s.enc == nil || s.base == 0 {
+		return nil
+	}
+	s.scaled = s.share
+	return s.enc.SetBitrate(max(int(float64(s.base)*s.share), minScaledBitrate))
+}
+
+// minScaledBitrate is the least target SetFrameShare scales to.
+const minScaledBitrate = 30_000
 
 // SetMaxSize bounds the images Send encodes (FitsWithin); call it before
 // the first Send. The default is DefaultMaxEncodeSize.
@@ -106,6 +152,9 @@ func (s *Sender) Send(img image.Image, pts time.Duration, rtpTS uint32) error {
 			return fmt.Errorf("pipeline: new encoder: %w", err)
 		}
 		s.enc = enc
+		if s.share != 1 {
+			s.applyBitrate()
+		}
 	}
 	enc := s.enc
 	s.mu.Unlock()
@@ -140,6 +189,9 @@ func (s *Sender) Warm() {
 	}
 	if enc, err := s.newEnc(); err == nil {
 		s.enc = enc
+		if s.share != 1 {
+			s.applyBitrate()
+		}
 	}
 }
 
@@ -153,14 +205,19 @@ func (s *Sender) ForceKeyFrame() {
 	}
 }
 
-// SetBitrate changes the encoder's target bitrate in place.
+// SetBitrate changes the encoder's target bitrate in place (times the
+// frame share, SetFrameShare).
 func (s *Sender) SetBitrate(bps int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.base = bps
 	if s.enc == nil {
 		return nil
 	}
-	return s.enc.SetBitrate(bps)
+	if s.share == 1 {
+		return s.enc.SetBitrate(bps)
+	}
+	return s.applyBitrate()
 }
 
 // Encoded counts the frames sent.

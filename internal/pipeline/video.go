@@ -60,6 +60,15 @@ type VideoConfig struct {
 	// *FrameTooLargeError.
 	OnFrameTooLarge func(err *FrameTooLargeError)
 
+	// Shed, when set, is told how late each handled frame went out and
+	// says what share of the decoded frames to hand to the handler (see
+	// FrameShare). Nil: every frame.
+	Shed FrameShare
+
+	// Bitrate is the target NewEncoder makes encoders at, which the
+	// share scales (Sender.SetFrameShare); 0: unknown, until SetBitrate.
+	Bitrate int
+
 	// LossWait is how long a missing packet is waited for; 0 means
 	// DefaultLossWait.
 	LossWait time.Duration
@@ -67,6 +76,24 @@ type VideoConfig struct {
 	MTU int
 	// Observer is told stage timings and drops; nil observes nothing.
 	Observer Observer
+}
+
+// FrameShare sheds frames under overload (package overload's Meter).
+type FrameShare interface {
+	// Share is the fraction of decoded frames, in (0, 1], to hand to the
+	// handler now: the others are decoded (the codec's references need
+	// them) but neither handled nor encoded, spread evenly, and counted
+	// as DropOverload.
+	Share() float64
+	// Observe is told, for each frame sent but one the assembler held
+	// for a missing packet (it waited for the network), how late it went
+	// out: its
+	// time in the pipeline less the handler's own (and less the wait in
+	// the slot for the previous frame's handler call), plus how much later
+	// than the session's earliest its first packet was read, against the
+	// sender's RTP clock. So a slow handler is not lateness; a CPU the
+	// frames wait for is, at whichever stage they wait.
+	Observe(late time.Duration)
 }
 
 // HandlerError is a handler's error or recovered panic.
@@ -117,6 +144,7 @@ type VideoStats struct {
 	EncodeErrors   uint64
 	KeyFramesAsked uint64 // PLIs sent
 	TooLarge       uint64 // frames dropped undecoded for MaxFrameSize
+	Shed           uint64 // frames decoded but not handled, for VideoConfig.Share
 }
 
 // Video is one session's video frame path. PushRTP is called from the
@@ -138,6 +166,11 @@ type Video struct {
 	starts  frameStarts
 	lastAsm AssemblerStats
 	guard   sizeGuard
+	credit  float64 // VideoConfig.Shed's: a frame is handled when it reaches 1
+	transit transitMin
+
+	// Owned by Run's goroutine.
+	lastHandler time.Duration // the previous handler call's
 
 	// stopped is closed when the video must end (stopErr says why)
 	// though the handler did not fail: it keeps sending frames over
@@ -154,6 +187,7 @@ type Video struct {
 	encErrs atomic.Uint64
 	plis    atomic.Uint64
 	big     atomic.Uint64
+	shed    atomic.Uint64
 }
 
 // NewVideo builds a pipeline and its decoder. The encoder is made on the
@@ -185,8 +219,12 @@ func NewVideo(cfg VideoConfig) (*Video, error) {
 		obs:     obs,
 		guard:   sizeGuard{max: cfg.MaxFrameSize, codec: cfg.Codec},
 		stopped: make(chan struct{}),
+		credit:  1, // the first frame is handled, whatever the share
 	}
 	v.out.SetObserver(obs)
+	if cfg.Bitrate > 0 {
+		v.out.SetStartBitrate(cfg.Bitrate)
+	}
 	if cfg.MaxFrameSize.X > 0 && cfg.MaxFrameSize.Y > 0 {
 		// The handler's input frame is sent on when it fails: the encoder
 		// takes whatever the decoder may make.
@@ -303,8 +341,32 @@ func (v *Video) decode(f Frame, start, now time.Time) {
 	buf.at = done
 	buf.start = start
 	buf.held = f.Held
+	buf.lag = v.transit.lag(start, f.Timestamp)
 	v.decoded.Add(1)
+	if !v.shares() {
+		v.shed.Add(1)
+		v.obs.Drop(DropOverload)
+		v.slot.release(buf)
+		return
+	}
 	v.slot.put(buf)
+}
+
+// shares reports whether this frame is among the share of frames handled
+// (VideoConfig.Shed): each frame adds the share to a credit, and a frame
+// that brings it to 1 is handled and spends 1 of it. So a share of 1/2 handles
+// every other frame, and every session with the same share keeps the same
+// fraction of its frames. Called under inMu.
+func (v *Video) shares() bool {
+	if v.cfg.Shed == nil {
+		return true
+	}
+	v.credit += v.cfg.Shed.Share()
+	if v.credit < 1-1e-9 {
+		return false
+	}
+	v.credit = max(0, v.credit-1) // < 1 again: credit never piles up
+	return true
 }
 
 // ForceKeyFrame makes the next sent frame a keyframe (the browser sent a
@@ -343,9 +405,13 @@ func (v *Video) Run(ctx context.Context) error {
 
 func (v *Video) process(ctx context.Context, f *pooledFrame) error {
 	began := time.Now()
-	v.obs.Stage(StageWait, began.Sub(f.at))
+	slotWait := began.Sub(f.at)
+	v.obs.Stage(StageWait, slotWait)
 	out, herr := v.call(ctx, f)
-	v.obs.Stage(StageHandler, time.Since(began))
+	handler := time.Since(began)
+	v.obs.Stage(StageHandler, handler)
+	prevHandler := v.lastHandler
+	v.lastHandler = handler
 	if herr != nil {
 		v.hErrs.Add(1)
 		if v.cfg.OnHandlerError != nil && v.cfg.OnHandlerError(herr) {
@@ -358,11 +424,18 @@ func (v *Video) process(ctx context.Context, f *pooledFrame) error {
 	if out == nil {
 		return nil // the handler chose to send nothing for this frame
 	}
+	if v.cfg.Shed != nil {
+		v.out.SetFrameShare(v.cfg.Shed.Share())
+	}
 	if err := v.out.Send(out, f.pts, f.rtp); err != nil {
 		v.encErrs.Add(1)
 		return err
 	}
-	v.obs.Stage(StageTotal, time.Since(f.start))
+	total := time.Since(f.start)
+	v.obs.Stage(StageTotal, total)
+	if v.cfg.Shed != nil && !f.held { // a held frame waited for the network
+		v.cfg.Shed.Observe(f.lag + total - handler - min(slotWait, prevHandler))
+	}
 	return nil
 }
 
@@ -399,6 +472,7 @@ func (v *Video) Stats() VideoStats {
 		EncodeErrors:   v.encErrs.Load(),
 		KeyFramesAsked: v.plis.Load(),
 		TooLarge:       v.big.Load(),
+		Shed:           v.shed.Load(),
 	}
 }
 

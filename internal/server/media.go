@@ -9,6 +9,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/rtcstream/rtcstream/codec"
+	"github.com/rtcstream/rtcstream/internal/overload"
 	"github.com/rtcstream/rtcstream/internal/peer"
 	"github.com/rtcstream/rtcstream/internal/pipeline"
 	"github.com/rtcstream/rtcstream/internal/videocodec"
@@ -185,12 +186,18 @@ func (m *Media) AudioOut() *pipeline.AudioOut {
 	return nil
 }
 
+// startBitrate is the target a new encoder starts at: bandwidth
+// adaptation's, or VideoBitrate before it has one.
+func (m *Media) startBitrate() int {
+	if b := m.bitrate.Load(); b > 0 {
+		return int(b)
+	}
+	return m.cfg.VideoBitrate
+}
+
 // newEncoder makes the media's video encoder at its target bitrate.
 func (m *Media) newEncoder() (codec.VideoEncoder, error) {
-	bitrate := m.cfg.VideoBitrate
-	if b := m.bitrate.Load(); b > 0 {
-		bitrate = int(b) // bandwidth adaptation's target
-	}
+	bitrate := m.startBitrate()
 	// Sized for the common camera, so that a warmed encoder is ready for
 	// the first frame (another size rebuilds it on that frame). VP8's
 	// sends every frame (no DropFrames; see BENCHMARKS.md).
@@ -212,11 +219,18 @@ func (w videoOut) WriteRTP(p *rtp.Packet) error { return w.c.WriteVideo(p) }
 // videoPath is video the browser sends: decoded, handled per frame, and
 // (in send-receive mode) encoded back.
 type videoPath struct {
-	v     *pipeline.Video
-	sends bool
+	v       *pipeline.Video
+	sends   bool
+	release func() // leaves the overload governor
 }
 
 func newVideoPath(m *Media, h pipeline.VideoHandler) (*videoPath, error) {
+	var shed pipeline.FrameShare
+	release := func() {}
+	if !m.cfg.FullFrameRate {
+		meter := overload.Process.Join()
+		shed, release = meter, meter.Leave
+	}
 	v, err := pipeline.NewVideo(pipeline.VideoConfig{
 		Handler:         h,
 		NewEncoder:      m.newEncoder,
@@ -228,11 +242,14 @@ func newVideoPath(m *Media, h pipeline.VideoHandler) (*videoPath, error) {
 		MaxFrameSize:    m.cfg.MaxFrameSize,
 		OnFrameTooLarge: m.c.FrameTooLarge,
 		Observer:        m.obs.video(),
+		Shed:            shed,
+		Bitrate:         m.startBitrate(),
 	})
 	if err != nil {
+		release()
 		return nil, err
 	}
-	return &videoPath{v: v, sends: m.cfg.Mode.sends()}, nil
+	return &videoPath{v: v, sends: m.cfg.Mode.sends(), release: release}, nil
 }
 
 func (p *videoPath) receive(o *peer.AnswerOptions) {
@@ -253,7 +270,10 @@ func (p *videoPath) run(ctx context.Context) error { return p.v.Run(ctx) }
 func (p *videoPath) forceKeyFrame()                { p.v.ForceKeyFrame() }
 func (p *videoPath) setBitrate(bps int)            { _ = p.v.SetBitrate(bps) }
 func (p *videoPath) setRTT(d time.Duration)        { p.v.SetRTT(d) }
-func (p *videoPath) close()                        { _ = p.v.Close() }
+func (p *videoPath) close() {
+	_ = p.v.Close()
+	p.release()
+}
 
 func (p *videoPath) logAttrs() []any {
 	st := p.v.Stats()
@@ -261,6 +281,9 @@ func (p *videoPath) logAttrs() []any {
 		"lost", st.Assembler.Lost, "handler_errors", st.HandlerErrors}
 	if st.TooLarge > 0 {
 		attrs = append(attrs, "dropped_too_large", st.TooLarge)
+	}
+	if st.Shed > 0 {
+		attrs = append(attrs, "dropped_overload", st.Shed)
 	}
 	return attrs
 }

@@ -83,8 +83,11 @@ type Config struct {
 	MaxBodyBytes       int64
 	NegotiationTimeout time.Duration
 	MaxFrameSize       image.Point
-	IdleTimeout        time.Duration // < 0: never
-	AllowedOrigins     []string
+	// FullFrameRate hands the handler every frame whatever the CPU load;
+	// false: the process's overload governor sets the share.
+	FullFrameRate  bool
+	IdleTimeout    time.Duration // < 0: never
+	AllowedOrigins []string
 	// Authorize, when set, vets every signalling request; the identity
 	// it returns is the session's.
 	Authorize func(r *http.Request) (identity any, err error)
