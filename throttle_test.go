@@ -254,8 +254,9 @@ func TestFastStartReachesBitrate(t *testing.T) {
 	url, c, stop := grainServer(t, ctx, grain, false)
 	defer stop()
 	go func() {
+		start := time.Now() // stamped in real time, as a camera does
 		for i := 0; ctx.Err() == nil; i++ {
-			if c.WriteFrame(pattern(320, 240, i), time.Duration(i)*time.Second/throttleFPS) != nil {
+			if c.WriteFrame(pattern(320, 240, i), time.Since(start)) != nil {
 				return
 			}
 			time.Sleep(time.Second / throttleFPS)

@@ -733,8 +733,12 @@ func (c *Conn) RequestKeyFrame() {
 }
 
 // WriteFrame encodes img and sends it, stamped with pts converted to the
-// 90 kHz RTP clock. pts must increase from frame to frame. After Close (or
-// Abort), from any goroutine, it returns ErrClosed.
+// 90 kHz RTP clock. pts must increase from frame to frame, in real time as
+// a camera stamps its frames (time since the first frame, say): stamps
+// that run ahead of the sending make the frames look late to the server,
+// which under load sheds frames for it (rtcstream.Options.FullFrameRate),
+// and to a browser's jitter buffer. After Close (or Abort), from any
+// goroutine, it returns ErrClosed.
 func (c *Conn) WriteFrame(img *image.YCbCr, pts time.Duration) error {
 	// Close may run meanwhile (from another goroutine): the encoder is
 	// used and freed under encMu.

@@ -166,7 +166,8 @@ func TestKeyFrameRequestReachesReplayer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	pos := 1 // not the keyframe
+	pos := 1            // not the keyframe
+	start := time.Now() // stamped in real time, as a camera does
 	for i := 0; back.Load() < 5; i++ {
 		if ctx.Err() != nil {
 			t.Fatalf("no frames back; keyframe asked %v", asked.Load())
@@ -174,7 +175,7 @@ func TestKeyFrameRequestReachesReplayer(t *testing.T) {
 		if asked.Swap(false) {
 			pos = 0
 		}
-		if err := c.WriteEncoded(seq[pos%len(seq)], time.Duration(i)*time.Second/30); err != nil {
+		if err := c.WriteEncoded(seq[pos%len(seq)], time.Since(start)); err != nil {
 			t.Fatal(err)
 		}
 		pos++

@@ -112,8 +112,9 @@ func TestACMEWithPebble(t *testing.T) {
 	defer c.Close()
 	const w, h = 320, 240
 	go func() {
+		start := time.Now() // stamped in real time, as a camera does
 		for i := range 90 {
-			if c.WriteFrame(streamtest.Pattern(w, h, i), time.Duration(i)*time.Second/30) != nil {
+			if c.WriteFrame(streamtest.Pattern(w, h, i), time.Since(start)) != nil {
 				return
 			}
 			time.Sleep(time.Second / 30)

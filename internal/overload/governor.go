@@ -41,6 +41,10 @@ const (
 	settle  = 2    // intervals after a cut before the next, for it to show
 	rise    = 0.05 // the share's step per interval under LowLate
 	smooth  = 0.5  // the weight of the newest interval in the smoothed lateness
+	// idleIntervals without a frame handled by any session count as on
+	// time (a second: at MinShare a 30 fps session hands one frame every
+	// third of a second).
+	idleIntervals = 4
 )
 
 // Controller is the governor's rule, apart from measuring: the share of
@@ -196,6 +200,7 @@ func (g *Governor) run(stop, done chan struct{}) {
 		ctl      Controller
 		smoothed float64
 		scratch  []time.Duration
+		idle     int // intervals in a row without a frame handled
 	)
 	for {
 		select {
@@ -204,9 +209,13 @@ func (g *Governor) run(stop, done chan struct{}) {
 		case now := <-t.C:
 			var late time.Duration
 			var ok bool
-			if scratch, late, ok = g.typical(scratch); !ok {
-				continue // no frame handled: nothing to go by
+			if scratch, late, ok = g.typical(scratch); ok {
+				idle = 0
+			} else if idle++; idle < idleIntervals {
+				continue // a session at a low share may skip an interval
 			}
+			// Frames late, or none for idleIntervals: nothing loads the
+			// CPUs with frames, so the share may rise.
 			smoothed = smooth*float64(late) + (1-smooth)*smoothed
 			share := ctl.Next(time.Duration(smoothed))
 			if f := math.Float64frombits(g.fixed.Load()); f > 0 {

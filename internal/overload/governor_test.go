@@ -188,3 +188,27 @@ func TestMeterTakesTheThirdQuartile(t *testing.T) {
 		t.Fatalf("%v", d)
 	}
 }
+
+// TestGovernorRisesWhenFramesStop: sessions that stop sending (a paused
+// camera) leave the share where it was for a moment, then let it rise, so
+// the next frames are not shed for a load that went.
+func TestGovernorRisesWhenFramesStop(t *testing.T) {
+	g := NewGovernor()
+	a, b := g.Join(), g.Join()
+	defer a.Leave()
+	defer b.Leave()
+	observeFor(6*Interval, map[*Meter]time.Duration{a: 10 * HighLate, b: 10 * HighLate})
+	low := g.Share()
+	if low == 1 {
+		t.Fatal("share 1 with every session late")
+	}
+	time.Sleep(Interval * (idleIntervals - 1))
+	if s := g.Share(); s > low {
+		t.Fatalf("share %.2f rose from %.2f before the sessions were idle for long", s, low)
+	}
+	low = g.Share() // the last late interval may have cut it once more
+	time.Sleep(Interval * (idleIntervals + 4))
+	if s := g.Share(); s <= low {
+		t.Fatalf("no frames for %v: share %.2f, still %.2f", Interval*(2*idleIntervals+3), s, low)
+	}
+}

@@ -16,7 +16,7 @@ type pooledFrame struct {
 	at    time.Time     // when the frame finished decoding
 	start time.Time     // when its first packet arrived
 	held  bool          // released after a missing packet (Frame.Held)
-	lag   time.Duration // its first packet's read lag (transitMin)
+	lag   time.Duration // how long it waited to be read (readLag)
 }
 
 const (

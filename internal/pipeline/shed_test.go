@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,8 +39,16 @@ func (f *fixedShare) observed() []time.Duration {
 // bitrates is a VP8 encoder that remembers the targets it is given.
 type bitrates struct {
 	codec.VideoEncoder
-	mu  sync.Mutex
-	set []int
+	mu   sync.Mutex
+	set  []int
+	hook func() // called before each Encode, when set
+}
+
+func (b *bitrates) Encode(dst []byte, img *image.YCbCr, pts time.Duration) ([]byte, bool, error) {
+	if b.hook != nil {
+		b.hook()
+	}
+	return b.VideoEncoder.Encode(dst, img, pts)
 }
 
 func (b *bitrates) SetBitrate(bps int) error {
@@ -100,7 +110,7 @@ func TestVideoShedsItsShare(t *testing.T) {
 	const n = 40
 	_, packets := encodedStream(t, 320, 240, n)
 	for _, share := range []float64{1, 0.9, 0.5, 0.25} {
-		t.Run("", func(t *testing.T) {
+		t.Run(fmt.Sprint(share), func(t *testing.T) {
 			var out discard
 			var calls []int // the frames the handler got, by pts
 			var mu sync.Mutex
@@ -162,12 +172,13 @@ func TestVideoShedsItsShare(t *testing.T) {
 }
 
 // TestVideoLatenessLeavesTheHandlerOut runs a handler that takes 60 ms a
-// frame, with frames 100 ms apart, then stalls the packets 300 ms: the
-// frames before report about no lateness (the handler's own time is not
-// lateness), the ones after at least the stall (read late against the
-// sender's clock).
+// frame, with frames 100 ms apart: the frames report about no lateness
+// (the handler's own time is not lateness). Then the frames come 30 ms
+// apart, so each waits in the slot for the handler call before it: that
+// is the handler's too. Then the encoder is held 150 ms a frame: that is
+// lateness.
 func TestVideoLatenessLeavesTheHandlerOut(t *testing.T) {
-	const n, stallAt, stall = 16, 8, 300 * time.Millisecond
+	const n = 24
 	_, packets := encodedStream(t, 320, 240, n)
 	slow := func(_ context.Context, in *image.YCbCr, _ time.Duration) (image.Image, error) {
 		time.Sleep(60 * time.Millisecond)
@@ -176,78 +187,123 @@ func TestVideoLatenessLeavesTheHandlerOut(t *testing.T) {
 	shed := &fixedShare{share: 1}
 	var out discard
 	var enc bitrates
+	var holdEncoder atomic.Bool
+	enc.hook = func() {
+		if holdEncoder.Load() {
+			time.Sleep(150 * time.Millisecond)
+		}
+	}
 	v := newShedVideo(t, slow, &out, shed, &enc)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- v.Run(ctx) }()
-	start := time.Now()
-	for i, p := range packets {
-		// RTP timestamps are 1/30 s apart (encodedStream); send them 100
-		// ms apart by restamping.
-		at := start.Add(time.Duration(i) * 100 * time.Millisecond)
-		if i >= stallAt {
-			at = at.Add(stall)
-		}
-		time.Sleep(time.Until(at))
-		pkts := make([]rtp.Packet, len(p))
-		copy(pkts, p)
+	median := func(from, to int) time.Duration {
+		waitFor(t, "the frames", func() bool { return len(shed.observed()) >= to })
+		l := shed.observed()[from:to]
+		slices.Sort(l)
+		return l[len(l)/2]
+	}
+	// Each frame is restamped for the spacing it is sent at, as a camera
+	// stamps its frames.
+	var ts uint32
+	send := func(p []rtp.Packet, apart time.Duration) {
+		pkts := slices.Clone(p)
 		for j := range pkts {
-			pkts[j].Timestamp = uint32(i * 9000)
+			pkts[j].Timestamp = ts
 		}
 		push(v, pkts, time.Now())
+		ts += uint32(apart * 90000 / time.Second)
+		time.Sleep(apart)
 	}
-	waitFor(t, "the last frame", func() bool { return v.Stats().Encoded == n })
+	for _, p := range packets[:8] {
+		send(p, 100*time.Millisecond)
+	}
+	if m := median(0, 8); m > 40*time.Millisecond {
+		t.Fatalf("frames 100 ms apart, a 60 ms handler: median lateness %v, want the handler left out (%v)", m, shed.observed())
+	}
+	// 30 ms apart: the handler cannot keep up; frames wait for it in
+	// the slot or go stale.
+	sent := len(shed.observed())
+	for _, p := range packets[8:16] {
+		send(p, 30*time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if m := median(sent, len(shed.observed())); m > 40*time.Millisecond {
+		t.Fatalf("frames faster than the handler: median lateness %v, want the wait for the handler left out (%v)", m, shed.observed())
+	}
+	holdEncoder.Store(true)
+	sent = len(shed.observed())
+	for _, p := range packets[16:] {
+		send(p, 250*time.Millisecond)
+	}
+	waitFor(t, "the last frame", func() bool { return v.Stats().Encoded+v.Stats().DroppedStale >= n })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	late := shed.observed()
-	if len(late) != n {
-		t.Fatalf("%d lateness reports for %d frames", len(late), n)
-	}
-	before := slices.Clone(late[:stallAt])
-	slices.Sort(before)
-	if med := before[len(before)/2]; med > 40*time.Millisecond {
-		t.Fatalf("before the stall: median lateness %v with a 60 ms handler (%v); want the handler left out", med, late[:stallAt])
-	}
-	for i, l := range late[stallAt:] {
-		if l < stall {
-			t.Fatalf("frame %d after a %v stall: lateness %v (%v)", stallAt+i, stall, l, late)
-		}
+	if m := median(sent, len(shed.observed())); m < 150*time.Millisecond {
+		t.Fatalf("encoder held 150 ms a frame: median lateness %v, want at least that (%v)", m, shed.observed()[sent:])
 	}
 }
 
-func TestTransitMinForgetsAnOldPath(t *testing.T) {
-	var tm transitMin
+func TestReadLag(t *testing.T) {
+	const frame = time.Second / 30
 	t0 := time.Now()
-	at := func(i int, extra time.Duration) time.Time {
-		return t0.Add(time.Duration(i)*time.Second/30 + extra)
+	var r readLag
+	at, ts := t0, uint32(0)
+	step := func(read time.Duration, stamped uint32) time.Duration {
+		at, ts = at.Add(read), ts+stamped
+		return r.next(at, ts)
 	}
-	for i := range 30 {
-		if l := tm.lag(at(i, 0), uint32(i*3000)); l != 0 {
-			t.Fatalf("frame %d on time: lag %v", i, l)
+	r.next(at, ts)
+	for range 30 {
+		if l := step(frame, 3000); l != 0 {
+			t.Fatalf("frames read as stamped: lag %v", l)
 		}
 	}
-	if l := tm.lag(at(30, 80*time.Millisecond), 30*3000); l != 80*time.Millisecond {
-		t.Fatalf("a frame 80 ms late: lag %v", l)
+	// The reader stalls 300 ms: the next frame is read 300 ms late, the
+	// ones queued behind it at once, then on time again.
+	if l := step(frame+300*time.Millisecond, 3000); l != 300*time.Millisecond {
+		t.Fatalf("a frame read 300 ms late: lag %v", l)
 	}
-	// The path lengthens by 200 ms for good: lagging at first, on time
-	// again within two windows.
-	i := 31
-	if l := tm.lag(at(i, 200*time.Millisecond), uint32(i*3000)); l != 200*time.Millisecond {
-		t.Fatalf("on the longer path: lag %v, want 200ms", l)
+	for range 10 { // the queue drains: ten frames read 2 ms apart
+		step(2*time.Millisecond, 3000)
 	}
-	for ; at(i, 0).Sub(t0) < 2*transitWindow+time.Second; i++ {
-		tm.lag(at(i, 200*time.Millisecond), uint32(i*3000))
+	if l := step(frame, 3000); l > 5*time.Millisecond {
+		t.Fatalf("the queue drained: lag %v", l)
 	}
-	if l := tm.lag(at(i, 200*time.Millisecond), uint32(i*3000)); l != 0 {
-		t.Fatalf("two windows on the longer path: lag %v, want 0", l)
+	// A queue that stays: each frame read 200 ms late for 8 s, longer
+	// than a window; it is remembered through it.
+	l := step(frame+200*time.Millisecond, 3000)
+	for range 8 * 30 {
+		if l = step(frame, 3000); l < 190*time.Millisecond && at.Sub(t0) < 2*transitWindow {
+			t.Fatalf("a steady 200 ms queue, %v in: lag %v", at.Sub(t0), l)
+		}
 	}
-	// RTP timestamps wrap.
-	var w transitMin
-	ts := uint32(0xffffff00)
-	w.lag(t0, ts)
-	if l := w.lag(t0.Add(time.Second/30), ts+3000); l != 0 {
-		t.Fatalf("across the wrap: lag %v", l)
+	// The path itself got 200 ms longer, for good: forgotten within two
+	// windows.
+	for range 12 * 30 {
+		l = step(frame, 3000)
+	}
+	if l != 0 {
+		t.Fatalf("12 s on a longer path: lag %v", l)
+	}
+	// A sender that restarts its timestamps, or pauses: no lag.
+	if l = step(frame, 1<<31); l != 0 {
+		t.Fatalf("after a restart: lag %v", l)
+	}
+	if l = step(frame, 3000); l != 0 {
+		t.Fatalf("after a restart: lag %v", l)
+	}
+	if l = step(3*time.Second, 3000); l != 0 {
+		t.Fatalf("after a pause: lag %v", l)
+	}
+	// A sender whose stamps run 10% ahead of its sending looks late, by
+	// its drift over two windows at most.
+	for range 30 * 30 {
+		l = step(frame*110/100, 3000)
+		if l > 2*transitWindow/10+frame {
+			t.Fatalf("a sender 10%% ahead: lag %v", l)
+		}
 	}
 }

@@ -87,11 +87,10 @@ type FrameShare interface {
 	Share() float64
 	// Observe is told, for each frame sent but one the assembler held
 	// for a missing packet (it waited for the network), how late it went
-	// out: its
-	// time in the pipeline less the handler's own (and less the wait in
-	// the slot for the previous frame's handler call), plus how much later
-	// than the session's earliest its first packet was read, against the
-	// sender's RTP clock. So a slow handler is not lateness; a CPU the
+	// out: its time in the pipeline, from its first packet read to its
+	// last sent, less the handler's own (and less the wait in the slot
+	// for the previous frame's handler call), plus how long it waited to
+	// be read (readLag). So a slow handler is not lateness; a CPU the
 	// frames wait for is, at whichever stage they wait.
 	Observe(late time.Duration)
 }
@@ -167,7 +166,7 @@ type Video struct {
 	lastAsm AssemblerStats
 	guard   sizeGuard
 	credit  float64 // VideoConfig.Shed's: a frame is handled when it reaches 1
-	transit transitMin
+	readLag readLag
 
 	// Owned by Run's goroutine.
 	lastHandler time.Duration // the previous handler call's
@@ -261,8 +260,9 @@ func (v *Video) PushRTP(seq uint16, ts uint32, marker bool, payload []byte, now 
 		}
 		start := v.starts.start(f.Timestamp, now)
 		v.obs.Stage(StageAssemble, now.Sub(start))
+		lag := v.readLag.next(start, f.Timestamp)
 		if v.admit(f, now) {
-			v.decode(f, start, now)
+			v.decode(f, start, lag, now)
 		}
 	}
 	if st := v.asm.Stats(); st != v.lastAsm {
@@ -319,7 +319,7 @@ func (v *Video) askKeyFrame(now time.Time) {
 	v.cfg.RequestKeyFrame()
 }
 
-func (v *Video) decode(f Frame, start, now time.Time) {
+func (v *Video) decode(f Frame, start time.Time, lag time.Duration, now time.Time) {
 	buf := v.slot.get()
 	img, err := v.dec.Decode(buf.img, f.Data)
 	done := time.Now()
@@ -341,7 +341,7 @@ func (v *Video) decode(f Frame, start, now time.Time) {
 	buf.at = done
 	buf.start = start
 	buf.held = f.Held
-	buf.lag = v.transit.lag(start, f.Timestamp)
+	buf.lag = lag
 	v.decoded.Add(1)
 	if !v.shares() {
 		v.shed.Add(1)
