@@ -322,6 +322,13 @@ func TestBrowserRelayOnlyThroughBuiltInTURN(t *testing.T) {
 		t.Errorf("the output presented %d frames in 1.5 s (%v), want it playing", n, err)
 	}
 	ice := evalOn[iceReport](p, iceReportJS)
+	// The selected pair's counters can lag its selection (CI once read
+	// 12 kB sent, 0 received on a pair already playing): read them again
+	// for up to 3 s before judging them.
+	for end := time.Now().Add(3 * time.Second); (ice.BytesSent < 5_000 || ice.BytesReceived < 5_000) && time.Now().Before(end); {
+		time.Sleep(250 * time.Millisecond)
+		ice = evalOn[iceReport](p, iceReportJS)
+	}
 	t.Logf("browser's selected pair: %s %s -> %s %s (%s via %s); %0.f bytes sent, %0.f received; %d relays open",
 		ice.Local, ice.LocalAddress, ice.Remote, ice.RemoteAddress, ice.RelayProtocol, ice.URL, ice.BytesSent, ice.BytesReceived, ts.Allocations())
 	port := ts.UDPAddr().(*net.UDPAddr).Port
