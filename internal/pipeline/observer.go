@@ -62,7 +62,7 @@ const (
 	// inter frame referenced one; neither was decoded.
 	DropTooLarge
 	// DropOverload: a decoded frame was not handled because the CPUs are
-	// saturated (VideoConfig.Share).
+	// saturated (VideoConfig.Shed).
 	DropOverload
 	NumDrops
 )

@@ -143,7 +143,7 @@ type VideoStats struct {
 	EncodeErrors   uint64
 	KeyFramesAsked uint64 // PLIs sent
 	TooLarge       uint64 // frames dropped undecoded for MaxFrameSize
-	Shed           uint64 // frames decoded but not handled, for VideoConfig.Share
+	Shed           uint64 // frames decoded but not handled, for VideoConfig.Shed
 }
 
 // Video is one session's video frame path. PushRTP is called from the
@@ -354,9 +354,9 @@ func (v *Video) decode(f Frame, start time.Time, lag time.Duration, now time.Tim
 
 // shares reports whether this frame is among the share of frames handled
 // (VideoConfig.Shed): each frame adds the share to a credit, and a frame
-// that brings it to 1 is handled and spends 1 of it. So a share of 1/2 handles
-// every other frame, and every session with the same share keeps the same
-// fraction of its frames. Called under inMu.
+// that brings it to 1 is handled and spends 1 of it. So a share of 1/2
+// handles every other frame, and every session with the same share keeps
+// the same fraction of its frames. Called under inMu.
 func (v *Video) shares() bool {
 	if v.cfg.Shed == nil {
 		return true
