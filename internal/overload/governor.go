@@ -163,8 +163,9 @@ func (g *Governor) leave(m *Meter) {
 	if len(g.sessions) > 0 {
 		return
 	}
+	// Not waiting for the loop, which may be waiting for g.mu: it
+	// stores nothing once stop is closed (publish).
 	close(g.stop)
-	<-g.done
 	if math.Float64frombits(g.fixed.Load()) == 0 {
 		g.share.Store(math.Float64bits(1))
 	}
@@ -221,14 +222,30 @@ func (g *Governor) run(stop, done chan struct{}) {
 			if f := math.Float64frombits(g.fixed.Load()); f > 0 {
 				share = f
 			}
-			g.late.Store(int64(smoothed))
-			g.share.Store(math.Float64bits(share))
+			if !g.publish(stop, share, smoothed) {
+				return
+			}
 			if g.debug {
 				fmt.Fprintf(os.Stderr, "overload %s late %.1f ms share %.2f sessions %d\n",
 					now.Format("15:04:05.000"), smoothed/1e6, share, len(scratch))
 			}
 		}
 	}
+}
+
+// publish stores a loop's share and lateness, unless its last session
+// left (stop is closed): leave has reset them, and a new loop may run.
+func (g *Governor) publish(stop chan struct{}, share, late float64) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	select {
+	case <-stop:
+		return false
+	default:
+	}
+	g.late.Store(int64(late))
+	g.share.Store(math.Float64bits(share))
+	return true
 }
 
 // Meter is one session's report to its Governor.

@@ -212,3 +212,34 @@ func TestGovernorRisesWhenFramesStop(t *testing.T) {
 		t.Fatalf("no frames for %v: share %.2f, still %.2f", Interval*(2*idleIntervals+3), s, low)
 	}
 }
+
+// TestGovernorChurn: sessions joining and leaving while the loop runs
+// (the last to leave used to wait for the loop while holding the lock the
+// loop needed) never hang, and leave the share at 1.
+func TestGovernorChurn(t *testing.T) {
+	g := NewGovernor()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				for i := range 40 {
+					m := g.Join()
+					m.Observe(10 * HighLate)
+					time.Sleep(time.Duration(w*7+i%5) * 5 * time.Millisecond)
+					m.Leave()
+				}
+			})
+		}
+		wg.Wait()
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("join and leave hung")
+	}
+	if n, s := g.Sessions(), g.Share(); n != 0 || s != 1 {
+		t.Fatalf("after the churn: %d sessions, share %.2f; want 0 and 1", n, s)
+	}
+}
