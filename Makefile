@@ -63,13 +63,9 @@ FUZZ_TARGETS = \
 	./ui:FuzzInputDecode \
 	./ui:FuzzPageRequest
 
-# run_fuzz runs every fuzz target for $(1), one after another (go test
-# fuzzes one target at a time).
+# run_fuzz runs every fuzz target for $(1) (scripts/fuzz.sh).
 define run_fuzz
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		echo "fuzz: $${t##*:} in $${t%%:*} for $(1)"; \
-		$(GO) test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(1) -fuzzminimizetime 10s "$${t%%:*}"; \
-	done
+	@GO=$(GO) ./scripts/fuzz.sh $(1) $(FUZZ_TARGETS)
 endef
 
 fuzz: deps

@@ -14,13 +14,14 @@ typedef struct {
 	unsigned char *planes[3];
 } rtc_h264_dec;
 
-static rtc_h264_dec *rtc_h264_dec_new(void) {
-	rtc_h264_dec *d = calloc(1, sizeof(rtc_h264_dec));
+// rtc_h264_dec_open creates d's OpenH264 decoder; 0 on success, else
+// d->dec is NULL.
+static int rtc_h264_dec_open(rtc_h264_dec *d) {
 	SDecodingParam p;
-	if (d == NULL) return NULL;
+	d->dec = NULL;
 	if (WelsCreateDecoder(&d->dec) != 0 || d->dec == NULL) {
-		free(d);
-		return NULL;
+		d->dec = NULL;
+		return -1;
 	}
 	int quiet = WELS_LOG_QUIET;
 	(*d->dec)->SetOption(d->dec, DECODER_OPTION_TRACE_LEVEL, &quiet);
@@ -29,16 +30,39 @@ static rtc_h264_dec *rtc_h264_dec_new(void) {
 	p.sVideoProperty.eVideoBsType = VIDEO_BITSTREAM_AVC;
 	if ((*d->dec)->Initialize(d->dec, &p) != 0) {
 		WelsDestroyDecoder(d->dec);
+		d->dec = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void rtc_h264_dec_close(rtc_h264_dec *d) {
+	if (d->dec == NULL) return;
+	(*d->dec)->Uninitialize(d->dec);
+	WelsDestroyDecoder(d->dec);
+	d->dec = NULL;
+}
+
+static rtc_h264_dec *rtc_h264_dec_new(void) {
+	rtc_h264_dec *d = calloc(1, sizeof(rtc_h264_dec));
+	if (d == NULL) return NULL;
+	if (rtc_h264_dec_open(d) != 0) {
 		free(d);
 		return NULL;
 	}
 	return d;
 }
 
+// rtc_h264_dec_reset replaces d's OpenH264 decoder with a new one, in
+// place (d stays valid for its owner); 0 on success.
+static int rtc_h264_dec_reset(rtc_h264_dec *d) {
+	rtc_h264_dec_close(d);
+	return rtc_h264_dec_open(d);
+}
+
 static void rtc_h264_dec_free(rtc_h264_dec *d) {
 	if (d == NULL) return;
-	(*d->dec)->Uninitialize(d->dec);
-	WelsDestroyDecoder(d->dec);
+	rtc_h264_dec_close(d);
 	free(d);
 }
 
@@ -47,6 +71,7 @@ static void rtc_h264_dec_free(rtc_h264_dec *d) {
 static int rtc_h264_decode(rtc_h264_dec *d, const unsigned char *data, int size) {
 	memset(&d->info, 0, sizeof d->info);
 	d->planes[0] = d->planes[1] = d->planes[2] = NULL;
+	if (d->dec == NULL) return -1;
 	return (*d->dec)->DecodeFrameNoDelay(d->dec, data, size, d->planes, &d->info);
 }
 
@@ -130,6 +155,21 @@ func (d *Decoder) Decode(dst *image.YCbCr, data []byte) (*image.YCbCr, error) {
 		}
 	}
 	state := C.rtc_h264_decode(d.c, (*C.uchar)(unsafe.Pointer(&data[0])), C.int(len(data)))
+	if state&dsNoParamSets != 0 && types&selfContained == selfContained {
+		// OpenH264 (2.3) can be left by a stranger's parameter set that
+		// replaced the one in use, with a slice after it, unable to take
+		// the next keyframe's own parameter sets: it fails that keyframe
+		// as having none and decodes the one after. An access unit that
+		// carries its SPS, PPS and IDR needs nothing from before it, so a
+		// new decoder takes it now.
+		if C.rtc_h264_dec_reset(d.c) != 0 {
+			return nil, errors.New("h264: decode: cannot recreate the OpenH264 decoder after a bitstream error")
+		}
+		state = C.rtc_h264_decode(d.c, (*C.uchar)(unsafe.Pointer(&data[0])), C.int(len(data)))
+	}
+	if state < 0 {
+		return nil, errors.New("h264: decode: no OpenH264 decoder (it could not be recreated after a bitstream error)")
+	}
 	// After a damaged access unit OpenH264 reports its error again with
 	// the IDR that follows, though it decoded that IDR whole (concealment
 	// is off: a picture it hands out is a correct one): the IDR is the
@@ -166,7 +206,16 @@ func copyPlane(dst []byte, dstStride int, src *C.uchar, srcStride, w, h int) {
 const (
 	nalIDR = 5
 	nalSPS = 7
+	nalPPS = 8
 )
+
+// selfContained is the set of NAL unit types an access unit needs to
+// decode without any before it: an IDR slice and its parameter sets.
+const selfContained uint32 = 1<<nalIDR | 1<<nalSPS | 1<<nalPPS
+
+// dsNoParamSets is OpenH264's decoding state bit for a slice whose
+// parameter sets it does not have.
+const dsNoParamSets = C.dsNoParamSets
 
 // decodedNAL is the set of NAL unit types (bit n: type n) that reach
 // OpenH264: slices (1-5), SEI (6), parameter sets (7, 8), delimiters and
