@@ -7,9 +7,10 @@ import (
 	"github.com/rtcstream/rtcstream/internal/server"
 )
 
-// Record records sessions' media to WebM files (VP8 video, Opus audio; an
-// H.264 session's video is not recorded, and its log says so),
-// from the packets as they travel: nothing is decoded or encoded for it.
+// Record records sessions' media to WebM files (VP8 video, Opus audio),
+// or Matroska files when a session's video is H.264 (which WebM does not
+// hold), from the packets as they travel: nothing is decoded or encoded
+// for it.
 // A video file starts at its first keyframe; a lost packet leaves a gap in
 // time, not a shift, and frames a loss made undecodable are left out until
 // the next keyframe.
@@ -23,7 +24,8 @@ type Record struct {
 	// session starts; id is its webrtc_id, chosen by the client, so keep
 	// it to a file name of your own making (ids are [A-Za-z0-9_-]). A
 	// file that cannot be created is logged and the session goes on
-	// without it. Required.
+	// without it. A file with H.264 video is Matroska: a path ending in
+	// .webm gets .mkv instead. Required.
 	Path func(id, what string) string
 	// Input and Output choose what is recorded; at least one.
 	Input, Output bool

@@ -1,6 +1,7 @@
 package rtcstream_test
 
 import (
+	"image"
 	"math"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/client"
+	"github.com/rtcstream/rtcstream/codec"
 	"github.com/rtcstream/rtcstream/internal/streamtest"
 )
 
@@ -22,29 +24,60 @@ func recordTo(dir string) *rtcstream.Record {
 	}}
 }
 
-// A video session's input and output, recorded: ffprobe reads VP8, the 90
-// frames sent (3 s at 30 fps) in both, 3 s long.
+// A video session's input and output, recorded, with each video codec:
+// ffprobe reads the codec, the 90 frames sent (3 s at 30 fps) in both, 3
+// s long, and ffmpeg decodes the input to the pattern sent and the output
+// to it inverted. An H.264 session's files are Matroska, named .mkv.
 func TestRecordVideoSession(t *testing.T) {
-	checkLeaks(t)
-	ctx := testContext(t, 30*time.Second)
-	dir := t.TempDir()
-	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, invert, &rtcstream.Options{Network: loopback, Record: recordTo(dir)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := dial(t, ctx, serve(t, s))
-	<-sendFrames(t, ctx, c, 320, 240, 90, 30)
-	time.Sleep(300 * time.Millisecond) // the last frames through
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	waitSessions(t, s, 0, 5*time.Second)
-	for _, what := range []string{rtcstream.RecordInput, rtcstream.RecordOutput} {
-		v := streamtest.Probe(t, filepath.Join(dir, c.ID()+"-"+what+".webm"))["video"]
-		t.Logf("%s: %+v", what, v)
-		if v.Codec != "vp8" || !within2(float64(v.Frames), 90) || !within2(v.Duration, 3.0) {
-			t.Errorf("the %s recording: %+v; want vp8, 90 frames and 3.0 s within 2%%", what, v)
-		}
+	for _, tc := range []struct {
+		codec       codec.VideoCodec
+		ext, probed string
+	}{{codec.VP8, ".webm", "vp8"}, {codec.H264, ".mkv", "h264"}} {
+		t.Run(string(tc.codec), func(t *testing.T) {
+			checkLeaks(t)
+			ctx := testContext(t, 30*time.Second)
+			dir := t.TempDir()
+			s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, invert, &rtcstream.Options{Network: loopback, Record: recordTo(dir)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := client.Dial(ctx, serve(t, s), &client.Options{Loopback: true, VideoCodec: tc.codec})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			<-sendFrames(t, ctx, c, 320, 240, 90, 30)
+			time.Sleep(300 * time.Millisecond) // the last frames through
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+			waitSessions(t, s, 0, 5*time.Second)
+			for _, what := range []string{rtcstream.RecordInput, rtcstream.RecordOutput} {
+				path := filepath.Join(dir, c.ID()+"-"+what+tc.ext)
+				v := streamtest.Probe(t, path)["video"]
+				t.Logf("%s: %+v", what, v)
+				if v.Codec != tc.probed || !within2(float64(v.Frames), 90) || !within2(v.Duration, 3.0) {
+					t.Errorf("the %s recording: %+v; want %s, 90 frames and 3.0 s within 2%%", what, v, tc.probed)
+				}
+				// The pattern: left half dark (40), right half bright
+				// (200); the handler inverted the output's.
+				dark, bright := 40, 200
+				if what == rtcstream.RecordOutput {
+					dark, bright = 255-dark, 255-bright
+				}
+				for i, y := range streamtest.Luma(t, path, 320, 240) {
+					img := &image.YCbCr{Y: y, YStride: 320, Rect: image.Rect(0, 0, 320, 240)}
+					// Two points a half: the moving bar covers one at most.
+					l := [2]int{lumaAt(img, 40, 120), lumaAt(img, 120, 120)}
+					r := [2]int{lumaAt(img, 200, 120), lumaAt(img, 280, 120)}
+					near := func(v [2]int, want int) bool { return abs(v[0]-want) < 20 || abs(v[1]-want) < 20 }
+					if !near(l, dark) || !near(r, bright) {
+						t.Errorf("%s frame %d: luma %v left, %v right; want about %d and %d", what, i, l, r, dark, bright)
+						break
+					}
+				}
+			}
+		})
 	}
 }
 
@@ -116,3 +149,5 @@ func TestRecordBadPathSessionGoesOn(t *testing.T) {
 		t.Error("a Record without a Path was taken")
 	}
 }
+
+func abs(x int) int { return max(x, -x) }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/internal/browsertest"
+	"github.com/rtcstream/rtcstream/internal/streamtest"
 )
 
 // The fake camera's clip.
@@ -205,18 +206,25 @@ func TestBrowserStreamsProcessedVideo(t *testing.T) {
 // TestBrowserStreamsH264: a stream that prefers H.264 gets it from
 // Chromium both ways (its own statistics say so), decodes the camera with
 // OpenH264, and the page shows the handler's negative at the camera's size;
-// a stream that names VP8 first keeps VP8.
+// a stream that names VP8 first keeps VP8. Both record the session: ffmpeg
+// plays the camera's input and the negative's output from the files
+// (Matroska for H.264, WebM for VP8).
 func TestBrowserStreamsH264(t *testing.T) {
 	checkLeaks(t)
 	for _, c := range []struct {
-		prefer []rtcstream.VideoCodec
-		want   string
+		prefer      []rtcstream.VideoCodec
+		want        string
+		ext, probed string
 	}{
-		{[]rtcstream.VideoCodec{rtcstream.H264, rtcstream.VP8}, "video/H264"},
-		{[]rtcstream.VideoCodec{rtcstream.VP8, rtcstream.H264}, "video/VP8"},
+		{[]rtcstream.VideoCodec{rtcstream.H264, rtcstream.VP8}, "video/H264", ".mkv", "h264"},
+		{[]rtcstream.VideoCodec{rtcstream.VP8, rtcstream.H264}, "video/VP8", ".webm", "vp8"},
 	} {
 		t.Run(string(c.prefer[0]), func(t *testing.T) {
-			s := startLiveServer(t, negative, rtcstream.Options{VideoCodecs: c.prefer})
+			dir := t.TempDir()
+			s := startLiveServer(t, negative, rtcstream.Options{VideoCodecs: c.prefer,
+				Record: &rtcstream.Record{Input: true, Output: true, Path: func(id, what string) string {
+					return filepath.Join(dir, what+".webm")
+				}}})
 			p := newBrowser(t, writeCameraClip(t), 0)
 			if err := browsertest.TrackPeerConnections(p.ctx); err != nil {
 				t.Fatal(err)
@@ -240,6 +248,30 @@ func TestBrowserStreamsH264(t *testing.T) {
 			}
 			p.stop()
 			s.waitActive(t, 0, waitRelease)
+			// The recordings: the camera as sent, and its negative
+			// (luma 255 - y), so their mean lumas add up to 255.
+			var mean [2]float64
+			for i, what := range []string{rtcstream.RecordInput, rtcstream.RecordOutput} {
+				path := filepath.Join(dir, what+c.ext)
+				v := streamtest.Probe(t, path)["video"]
+				frames := streamtest.Luma(t, path, camW, camH)
+				t.Logf("%s: %+v, %d frames decoded", what, v, len(frames))
+				if v.Codec != c.probed || v.Frames < 10 || len(frames) != v.Frames {
+					t.Errorf("the %s recording: %+v, %d frames decoded; want %s, 10 frames or more, all decoded", what, v, len(frames), c.probed)
+					continue
+				}
+				sum := 0
+				for _, f := range frames {
+					for _, y := range f {
+						sum += int(y)
+					}
+				}
+				mean[i] = float64(sum) / float64(len(frames)*camW*camH)
+			}
+			t.Logf("mean luma %.1f in, %.1f out", mean[0], mean[1])
+			if sum := mean[0] + mean[1]; sum < 240 || sum > 270 {
+				t.Errorf("mean luma %.1f in, %.1f out; want the output the input's negative (a sum of about 255)", mean[0], mean[1])
+			}
 		})
 	}
 }

@@ -114,7 +114,7 @@ func (h264Format) keyFrame(au []byte) bool { return hasNAL(au, nalIDR) }
 
 // hasNAL reports whether an access unit holds a NAL unit of type typ.
 func hasNAL(au []byte, typ byte) bool {
-	for nal := range nalUnits(au) {
+	for nal := range NALUnits(au) {
 		if len(nal) > 0 && nal[0]&0x1f == typ {
 			return true
 		}
@@ -122,9 +122,9 @@ func hasNAL(au []byte, typ byte) bool {
 	return false
 }
 
-// nalUnits yields the NAL units of an Annex B byte stream (three- or
+// NALUnits yields the NAL units of an Annex B byte stream (three- or
 // four-byte start codes), without their start codes.
-func nalUnits(b []byte) func(yield func([]byte) bool) {
+func NALUnits(b []byte) func(yield func([]byte) bool) {
 	return func(yield func([]byte) bool) {
 		start := -1
 		for i := 0; i+2 < len(b); {
@@ -182,7 +182,7 @@ func NewH264Packetizer(w RTPWriter, mtu int) *H264Packetizer {
 // WriteFrame packetizes one access unit stamped ts (90 kHz).
 func (p *H264Packetizer) WriteFrame(au []byte, ts uint32) error {
 	var nals [][]byte
-	for nal := range nalUnits(au) {
+	for nal := range NALUnits(au) {
 		if len(nal) > 0 {
 			nals = append(nals, nal)
 		}

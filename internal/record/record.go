@@ -1,8 +1,9 @@
-// Package record writes a session's media to a WebM file (VP8 and Opus)
-// from its packets, without decoding or encoding: the video's RTP packets
-// are reassembled into frames (pipeline.Assembler, which drops what a
-// loss made undecodable until the next keyframe), the audio's Opus
-// packets are written as they are.
+// Package record writes a session's media to a WebM file (VP8 and Opus),
+// or a Matroska file when its video is H.264, from its packets, without
+// decoding or encoding: the video's RTP packets are reassembled into
+// frames (pipeline.Assembler, which drops what a loss made undecodable
+// until the next keyframe), the audio's Opus packets are written as they
+// are.
 //
 // Timestamps come from each track's own clock (the RTP timestamps of
 // received media, the pacer's running count of sent audio), anchored at
@@ -27,6 +28,7 @@ import (
 	"github.com/at-wat/ebml-go/webm"
 	"github.com/pion/rtp"
 
+	"github.com/rtcstream/rtcstream/codec"
 	"github.com/rtcstream/rtcstream/internal/pipeline"
 )
 
@@ -47,6 +49,10 @@ type Options struct {
 	Path string
 	// Video and Audio are the tracks the file has; at least one.
 	Video, Audio bool
+	// VideoCodec is the video's codec: VP8 (the zero value) makes a
+	// WebM file; H264 a Matroska one (WebM holds VP8, VP9 and AV1
+	// only), whatever Path's extension.
+	VideoCodec codec.VideoCodec
 	// MaxBytes and MaxDuration end the recording (the file is closed
 	// and valid; later media is not written) when it has written that
 	// much or that long. Defaults DefaultMaxBytes and
@@ -67,7 +73,7 @@ type Stats struct {
 	Capped bool
 }
 
-// Recorder writes one WebM file. Its methods are safe for concurrent use;
+// Recorder writes one WebM or Matroska file. Its methods are safe for concurrent use;
 // each track's packets must come from one goroutine, in order.
 type Recorder struct {
 	opts Options
@@ -78,6 +84,7 @@ type Recorder struct {
 	audio    webm.BlockWriteCloser
 	start    time.Time // the file's time zero: its first media
 	asm      *pipeline.Assembler
+	avc      []byte // an H.264 frame as written (appendAVC)
 	vclock   clock
 	aclock   clock
 	pending  []pendingAudio // audio that came before the first keyframe
@@ -121,6 +128,9 @@ func New(opts Options) (*Recorder, error) {
 	if !opts.Video && !opts.Audio {
 		return nil, errors.New("record: no track to record")
 	}
+	if err := opts.VideoCodec.Check(); err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = DefaultMaxBytes
 	}
@@ -134,16 +144,31 @@ func New(opts Options) (*Recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("record: %w", err)
 	}
-	r := &Recorder{opts: opts, file: &countingFile{f: f}, asm: pipeline.NewAssembler(0)}
+	opts.VideoCodec = opts.VideoCodec.OrVP8()
+	r := &Recorder{opts: opts, file: &countingFile{f: f}, asm: pipeline.NewAssemblerFor(opts.VideoCodec, 0)}
 	r.vclock.rate, r.aclock.rate = 90000, 48000
 	return r, nil
 }
 
-// open writes the file's header: the tracks, the video at size.
-func (r *Recorder) open(size image.Point) error {
+// matroska is the EBML header of a file with H.264 video: webm's but for
+// its DocType.
+var matroska = func() *webm.EBMLHeader {
+	h := *webm.DefaultEBMLHeader
+	h.DocType = "matroska"
+	return &h
+}()
+
+// open writes the file's header: the tracks, the video at size with its
+// codec's private data (H.264's parameter sets).
+func (r *Recorder) open(size image.Point, private []byte) error {
 	var tracks []webm.TrackEntry
+	header := webm.DefaultEBMLHeader
 	if r.opts.Video {
-		tracks = append(tracks, webm.TrackEntry{Name: "Video", TrackNumber: 1, TrackUID: 1, CodecID: "V_VP8", TrackType: 1,
+		id := "V_VP8"
+		if r.opts.VideoCodec == codec.H264 {
+			id, header = "V_MPEG4/ISO/AVC", matroska
+		}
+		tracks = append(tracks, webm.TrackEntry{Name: "Video", TrackNumber: 1, TrackUID: 1, CodecID: id, CodecPrivate: private, TrackType: 1,
 			Video: &webm.Video{PixelWidth: uint64(size.X), PixelHeight: uint64(size.Y)}})
 	}
 	if r.opts.Audio {
@@ -151,6 +176,7 @@ func (r *Recorder) open(size image.Point) error {
 			Audio: &webm.Audio{SamplingFrequency: 48000, Channels: 2}})
 	}
 	ws, err := webm.NewSimpleBlockWriter(r.file, tracks,
+		mkvcore.WithEBMLHeader(header),
 		// Blocks go out as they come: the default sorter held the last
 		// ones back and lost them at Close.
 		mkvcore.WithBlockInterceptor(nil),
@@ -177,7 +203,7 @@ func (r *Recorder) started(now time.Time) bool {
 	if r.opts.Video {
 		return false // at the first keyframe
 	}
-	if err := r.open(image.Point{}); err != nil {
+	if err := r.open(image.Point{}, nil); err != nil {
 		r.fail(err)
 		return false
 	}
@@ -185,7 +211,8 @@ func (r *Recorder) started(now time.Time) bool {
 	return true
 }
 
-// VideoRTP records a packet of VP8 video that arrived at at.
+// VideoRTP records a packet of video (Options.VideoCodec) that arrived at
+// at.
 func (r *Recorder) VideoRTP(p *rtp.Packet, at time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -210,11 +237,17 @@ func (r *Recorder) videoFrame(f pipeline.Frame, at time.Time) {
 		if !f.KeyFrame {
 			return
 		}
-		size, err := pipeline.VP8KeyFrameSize(f.Data)
+		size, err := pipeline.KeyFrameSize(r.opts.VideoCodec, f.Data)
 		if err != nil {
 			return
 		}
-		if err := r.open(size); err != nil {
+		var private []byte
+		if r.opts.VideoCodec == codec.H264 {
+			if private, err = avcConfig(f.Data); err != nil {
+				return // the next keyframe may have them
+			}
+		}
+		if err := r.open(size, private); err != nil {
 			r.fail(err)
 			return
 		}
@@ -228,7 +261,12 @@ func (r *Recorder) videoFrame(f pipeline.Frame, at time.Time) {
 		c.started, c.first, c.offset = true, ts, at.Sub(r.start)
 		c.last = ts
 	}
-	r.write(r.video, f.KeyFrame, c.at(ts), f.Data)
+	data := f.Data
+	if r.opts.VideoCodec == codec.H264 {
+		r.avc = appendAVC(r.avc[:0], data)
+		data = r.avc
+	}
+	r.write(r.video, f.KeyFrame, c.at(ts), data)
 	if !r.done {
 		r.stats.VideoFrames++
 	}

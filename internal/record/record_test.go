@@ -8,11 +8,12 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/rtcstream/rtcstream/codec"
 	"github.com/rtcstream/rtcstream/codec/opus"
-	"github.com/rtcstream/rtcstream/codec/vpx"
 	"github.com/rtcstream/rtcstream/internal/pipeline"
 	"github.com/rtcstream/rtcstream/internal/record"
 	"github.com/rtcstream/rtcstream/internal/streamtest"
+	"github.com/rtcstream/rtcstream/internal/videocodec"
 )
 
 // rtpSink collects a packetizer's packets, copied.
@@ -30,23 +31,33 @@ func within(got, want float64) bool { return math.Abs(got-want) <= 0.02*want }
 
 // Three seconds of 30 fps video and 50 packets a second of audio, a
 // packet of frame 40 lost (the frames after it undecodable until the
-// keyframe asked for at frame 45) and 5 audio packets lost: ffprobe reads
-// VP8 and Opus, every frame and packet written, and both tracks 3 s long
-// (a loss leaves a gap, it does not shift what follows).
+// keyframe asked for at frame 45) and 5 audio packets lost, with each
+// video codec: ffprobe reads the codec and Opus, every frame and packet
+// written, both tracks 3 s long (a loss leaves a gap, it does not shift
+// what follows), and ffmpeg decodes every frame to the picture sent.
 func TestRecordFromPackets(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "session.webm")
-	rec, err := record.New(record.Options{Path: path, Video: true, Audio: true})
+	for _, tc := range []struct {
+		codec        codec.VideoCodec
+		file, probed string
+	}{{codec.VP8, "session.webm", "vp8"}, {codec.H264, "session.mkv", "h264"}} {
+		t.Run(string(tc.codec), func(t *testing.T) { recordFromPackets(t, tc.codec, tc.file, tc.probed) })
+	}
+}
+
+func recordFromPackets(t *testing.T, vc codec.VideoCodec, file, probed string) {
+	path := filepath.Join(t.TempDir(), file)
+	rec, err := record.New(record.Options{Path: path, Video: true, Audio: true, VideoCodec: vc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc, err := vpx.NewEncoder(vpx.EncoderConfig{BitRate: 500_000})
+	enc, err := videocodec.NewEncoder(vc, videocodec.EncoderConfig{BitRate: 500_000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer enc.Close()
 	video := &rtpSink{}
-	pack := pipeline.NewPacketizer(video, 400) // several packets a frame
-	var frameOf []int                          // the frame of each packet
+	pack := pipeline.NewPacketizerFor(vc, video, 400) // several packets a frame
+	var frameOf []int                                 // the frame of each packet
 	for i := range 90 {
 		if i == 45 {
 			enc.RequestKeyFrame()
@@ -101,13 +112,33 @@ func TestRecordFromPackets(t *testing.T) {
 	}
 	got := streamtest.Probe(t, path)
 	t.Logf("ffprobe: %+v", got)
-	if v := got["video"]; v.Codec != "vp8" || v.Frames != st.VideoFrames || !within(v.Duration, 3.0) {
-		t.Errorf("video: %+v; want vp8, %d frames, 3.0 s", v, st.VideoFrames)
+	if v := got["video"]; v.Codec != probed || v.Frames != st.VideoFrames || !within(v.Duration, 3.0) {
+		t.Errorf("video: %+v; want %s, %d frames, 3.0 s", v, probed, st.VideoFrames)
 	}
 	if a := got["audio"]; a.Codec != "opus" || a.Frames != st.AudioPackets || !within(a.Duration, 3.0) {
 		t.Errorf("audio: %+v; want opus, %d packets, 3.0 s", a, st.AudioPackets)
 	}
+	frames := streamtest.Luma(t, path, 320, 240)
+	if len(frames) != st.VideoFrames {
+		t.Errorf("ffmpeg decoded %d frames; want the %d written", len(frames), st.VideoFrames)
+	}
+	for j, f := range frames {
+		i := j // the frame sent: 40 to 44 were lost, the rest written
+		if j >= 40 {
+			i += 5
+		}
+		want := streamtest.Pattern(320, 240, i).Y
+		diff := 0
+		for k := range f {
+			diff += abs(int(f[k]) - int(want[k]))
+		}
+		if mean := float64(diff) / float64(len(f)); mean > 2 {
+			t.Errorf("frame %d decodes %.1f luma levels a pixel away from frame %d sent; want under 2", j, mean, i)
+		}
+	}
 }
+
+func abs(x int) int { return max(x, -x) }
 
 // A recording that reaches its cap stops there and leaves a valid file.
 func TestRecordCap(t *testing.T) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"time"
 
 	"github.com/pion/rtp"
@@ -10,7 +11,8 @@ import (
 	"github.com/rtcstream/rtcstream/internal/record"
 )
 
-// RecordConfig records sessions' media to WebM files (package record).
+// RecordConfig records sessions' media to WebM files, Matroska for H.264
+// video (package record).
 type RecordConfig struct {
 	// Path names a session's file for what ("input" or "output"); ""
 	// records none of it.
@@ -34,13 +36,8 @@ func (ss *Session) startRecording() {
 		return
 	}
 	c := &ss.s.cfg
-	vp8 := ss.media.VideoCodec() == codec.VP8
-	if !vp8 && (c.TakesVideo() || c.GivesVideo()) {
-		// WebM holds VP8; H.264 would need Matroska's AVC mapping.
-		ss.log.Warn("recording: the session's video is H.264, which is not recorded; its audio is", "codec", ss.media.VideoCodec())
-	}
+	vc := ss.media.VideoCodec()
 	open := func(what string, video, audio bool) *record.Recorder {
-		video = video && vp8
 		if !video && !audio {
 			return nil
 		}
@@ -48,7 +45,12 @@ func (ss *Session) startRecording() {
 		if path == "" {
 			return nil
 		}
-		r, err := record.New(record.Options{Path: path, Video: video, Audio: audio,
+		if video && vc == codec.H264 && strings.HasSuffix(path, ".webm") {
+			// WebM holds VP8, not H.264: the file is Matroska, and
+			// named so.
+			path = strings.TrimSuffix(path, ".webm") + ".mkv"
+		}
+		r, err := record.New(record.Options{Path: path, Video: video, Audio: audio, VideoCodec: vc,
 			MaxBytes: rc.MaxBytes, MaxDuration: rc.MaxDuration, Logger: ss.log})
 		if err != nil {
 			ss.log.Error("recording not started; the session goes on", "what", what, "err", err)

@@ -71,3 +71,28 @@ func Unavailable(t testing.TB, why string) {
 	}
 	t.Skip(why)
 }
+
+// Luma decodes path's first video stream with ffmpeg and returns its
+// frames' luma planes, w x h each (a frame of another size fails the
+// test): what a player would show.
+func Luma(t *testing.T, path string, w, h int) [][]byte {
+	t.Helper()
+	ffmpeg, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		Unavailable(t, "ffmpeg is not installed (scripts/install-deps.sh installs it)")
+	}
+	// I420 as decoded (gray would be rescaled to full range).
+	out, err := exec.Command(ffmpeg, "-v", "error", "-i", path, "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-fps_mode", "passthrough", "-").Output()
+	if err != nil {
+		t.Fatalf("ffmpeg %s: %v", path, err)
+	}
+	size := w*h + 2*((w+1)/2)*((h+1)/2)
+	if len(out)%size != 0 {
+		t.Fatalf("ffmpeg %s: %d bytes of I420, not whole %dx%d frames", path, len(out), w, h)
+	}
+	var frames [][]byte
+	for len(out) > 0 {
+		frames, out = append(frames, out[:w*h]), out[size:]
+	}
+	return frames
+}
