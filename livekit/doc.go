@@ -19,7 +19,9 @@
 // tracks named TrackName(identity), and talks to its handler in data messages on Topic:
 // the same JSON control messages a Stream's page sends and receives
 // ({"type": "input", "values": {...}} in; "output", "error", "warning",
-// "vad", "time_limit", "end" out). It publishes VP8 video and Opus audio.
+// "vad", "time_limit", "end" out). It processes a VP8 or H.264 camera
+// and an Opus microphone, and publishes its video in the camera's codec
+// (VP8 when there is none) and its audio in Opus.
 //
 // Open-source LiveKit does not move a dead worker's jobs elsewhere, and
 // drops a dispatch that no worker takes (all full). With Options.Redis

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +14,8 @@ import (
 	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/time/rate"
+
+	"github.com/rtcstream/rtcstream/codec"
 )
 
 // joinTimeout bounds joining a job's room.
@@ -192,35 +193,34 @@ func (j *job) joined(rp *lksdk.RemoteParticipant) {
 	}
 }
 
-// wireCodecs are the codecs the worker decodes, by track kind.
-var wireCodecs = map[webrtc.RTPCodecType]string{
-	webrtc.RTPCodecTypeVideo: webrtc.MimeTypeVP8,
-	webrtc.RTPCodecTypeAudio: webrtc.MimeTypeOpus,
-}
-
 // subscribed gives a subscribed track to its participant's stream,
 // starting one if need be. A second track of a kind the stream reads
-// already (a camera published anew) replaces the stream, which keeps the
-// participant's other track.
+// already (a camera published anew), or a camera in another codec than
+// the stream's video (its microphone came first), replaces the stream,
+// which keeps the participant's other track.
 func (j *job) subscribed(t *webrtc.TrackRemote, pub *lksdk.RemoteTrackPublication, rp *lksdk.RemoteParticipant) {
-	want, ok := wireCodecs[t.Kind()]
-	if !ok || rp.Kind() == lksdk.ParticipantAgent {
+	if rp.Kind() == lksdk.ParticipantAgent || t.Kind() != webrtc.RTPCodecTypeVideo && t.Kind() != webrtc.RTPCodecTypeAudio {
 		return
 	}
-	if !strings.EqualFold(t.Codec().MimeType, want) {
-		j.log.Warn("livekit: a participant's track is not in the codec the worker decodes: not processed",
-			"participant", rp.Identity(), "codec", t.Codec().MimeType, "want", want)
+	if mime := t.Codec().MimeType; !decodes(t.Kind(), mime) {
+		want := "VP8 or H264"
+		if t.Kind() == webrtc.RTPCodecTypeAudio {
+			want = "Opus"
+		}
+		j.log.Warn("livekit: a participant's track is not in a codec the worker decodes: not processed",
+			"participant", rp.Identity(), "codec", mime, "want", want)
 		j.sendTo(rp.Identity(), map[string]string{"type": "error",
-			"message": fmt.Sprintf("the server processes %s %s; publish that", strings.TrimPrefix(want, t.Kind().String()+"/"), t.Kind())})
+			"message": fmt.Sprintf("the server processes %s %s; publish that", want, t.Kind())})
 		return
 	}
 	j.smu.Lock()
 	defer j.smu.Unlock()
 	s := j.stream(rp.Identity())
+	otherCodec := s != nil && t.Kind() == webrtc.RTPCodecTypeVideo && wireCodec(t.Codec().MimeType) != s.media.VideoCodec()
 	switch {
 	case s != nil && !s.takes(t.Kind()):
 		return
-	case s != nil && !s.reads(t.Kind()):
+	case s != nil && !s.reads(t.Kind()) && !otherCodec:
 		s.attach(t)
 		return
 	case s != nil:
@@ -242,7 +242,13 @@ func (j *job) start(rp *lksdk.RemoteParticipant, tracks []*webrtc.TrackRemote) {
 	if ended || lk == nil {
 		return
 	}
-	s, err := newStream(j, lk, rp)
+	vc := codec.VP8 // the stream's video both ways: its camera's codec
+	for _, t := range tracks {
+		if t.Kind() == webrtc.RTPCodecTypeVideo {
+			vc = wireCodec(t.Codec().MimeType)
+		}
+	}
+	s, err := newStream(j, lk, rp, vc)
 	if err != nil {
 		j.log.Error("livekit: could not start a participant's stream", "participant", rp.Identity(), "err", err)
 		j.sendTo(rp.Identity(), map[string]string{"type": "error", "message": "the server could not start your stream"})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"log/slog"
 	"sync"
@@ -19,8 +20,9 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/rtcstream/rtcstream/client"
-	"github.com/rtcstream/rtcstream/codec/vpx"
+	"github.com/rtcstream/rtcstream/codec"
 	"github.com/rtcstream/rtcstream/internal/pipeline"
+	"github.com/rtcstream/rtcstream/internal/videocodec"
 )
 
 // ParticipantOptions configure Join. The zero value publishes a 640x480
@@ -49,6 +51,10 @@ type ParticipantOptions struct {
 	AudioBuffer int
 	// VideoOff publishes no camera: an Audio stream's participant.
 	VideoOff bool
+	// VideoCodec is the camera's codec: VP8 (the zero value) or H264
+	// (constrained baseline, as browsers send it). A worker processes
+	// either and publishes its result in the camera's codec.
+	VideoCodec codec.VideoCodec
 }
 
 // Participant is a Go participant in a LiveKit room that rtcstream workers
@@ -68,14 +74,15 @@ type Participant struct {
 	closed sync.Once
 
 	wmu     sync.Mutex // guards the sending side
-	enc     *vpx.Encoder
+	enc     codec.VideoEncoder
 	encBuf  []byte
 	lastPTS time.Duration
 	sentAny bool
 	keyWant atomic.Bool
 
-	dropped atomic.Uint64
-	stats   struct {
+	processedCodec atomic.Value // codec.VideoCodec of the worker's video track
+	dropped        atomic.Uint64
+	stats          struct {
 		framesSent, bytesSent, packets, frames, bytes, losses, skipped, decodeErrs, plis atomic.Uint64
 	}
 }
@@ -89,6 +96,10 @@ func Join(ctx context.Context, url, token string, o *ParticipantOptions) (*Parti
 	if o != nil {
 		p.o = *o
 	}
+	if err := p.o.VideoCodec.Check(); err != nil {
+		return nil, fmt.Errorf("livekit: %w", err)
+	}
+	p.o.VideoCodec = p.o.VideoCodec.OrVP8()
 	if p.o.Size == (image.Point{}) {
 		p.o.Size = image.Pt(640, 480)
 	}
@@ -160,8 +171,7 @@ func Join(ctx context.Context, url, token string, o *ParticipantOptions) (*Parti
 
 // publishCamera publishes the participant's camera.
 func (p *Participant) publishCamera() error {
-	track, err := lksdk.NewLocalSampleTrack(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000},
-		lksdk.WithRTCPHandler(p.rtcp))
+	track, err := lksdk.NewLocalSampleTrack(trackCodec(p.o.VideoCodec), lksdk.WithRTCPHandler(p.rtcp))
 	if err == nil {
 		_, err = p.room.LocalParticipant.PublishTrack(track, &lksdk.TrackPublicationOptions{
 			Name: "camera", Source: lkp.TrackSource_CAMERA, VideoWidth: p.o.Size.X, VideoHeight: p.o.Size.Y,
@@ -172,6 +182,13 @@ func (p *Participant) publishCamera() error {
 	}
 	p.track = track
 	return nil
+}
+
+// ProcessedCodec is the codec of the worker's processed video, the
+// camera's; "" until that track arrives.
+func (p *Participant) ProcessedCodec() codec.VideoCodec {
+	vc, _ := p.processedCodec.Load().(codec.VideoCodec)
+	return vc
 }
 
 // Identity is the participant's identity in the room.
@@ -192,7 +209,8 @@ func (p *Participant) rtcp(pk rtcp.Packet) {
 	}
 }
 
-// WriteEncoded sends one VP8 frame whose presentation time is pts.
+// WriteEncoded sends one frame in the camera's codec (VP8, or an H.264
+// access unit in Annex B) whose presentation time is pts.
 func (p *Participant) WriteEncoded(frame []byte, pts time.Duration) error {
 	if p.track == nil {
 		return ErrNoVideo
@@ -215,15 +233,15 @@ func (p *Participant) WriteEncoded(frame []byte, pts time.Duration) error {
 	return nil
 }
 
-// WriteFrame encodes img (VP8, at 1 Mbit/s) and sends it; it makes a
-// keyframe when the SFU asks for one.
+// WriteFrame encodes img (in the camera's codec, at 1 Mbit/s) and sends
+// it; it makes a keyframe when the SFU asks for one.
 func (p *Participant) WriteFrame(img *image.YCbCr, pts time.Duration) error {
 	if p.track == nil {
 		return ErrNoVideo
 	}
 	p.wmu.Lock()
 	if p.enc == nil {
-		enc, err := vpx.NewEncoder(vpx.EncoderConfig{Width: img.Rect.Dx(), Height: img.Rect.Dy()})
+		enc, err := videocodec.NewEncoder(p.o.VideoCodec, videocodec.EncoderConfig{Width: img.Rect.Dx(), Height: img.Rect.Dy(), BitRate: 1_000_000})
 		if err != nil {
 			p.wmu.Unlock()
 			return err
@@ -245,15 +263,17 @@ func (p *Participant) WriteFrame(img *image.YCbCr, pts time.Duration) error {
 // receive reads the processed track: frames counted, decoded unless
 // SkipDecode, and a keyframe asked for after a loss.
 func (p *Participant) receive(tr *webrtc.TrackRemote, rp *lksdk.RemoteParticipant) {
-	var dec *vpx.Decoder
+	vc := wireCodec(tr.Codec().MimeType)
+	p.processedCodec.Store(vc)
+	var dec codec.VideoDecoder
 	if !p.o.SkipDecode {
 		var err error
-		if dec, err = vpx.NewDecoder(); err != nil {
+		if dec, err = videocodec.NewDecoder(vc, image.Point{}); err != nil {
 			return
 		}
 		defer dec.Close()
 	}
-	asm := pipeline.NewAssembler(0)
+	asm := pipeline.NewAssemblerFor(vc, 0)
 	buf := make([]byte, 1500)
 	var pk rtp.Packet
 	var lastPLI time.Time

@@ -76,8 +76,9 @@ type reader struct {
 
 // newStream binds a session of the handler for rp, publishes its output
 // tracks and starts its handlers; attach gives it the participant's
-// tracks.
-func newStream(j *job, lk *lksdk.Room, rp *lksdk.RemoteParticipant) (*stream, error) {
+// tracks. Its video is vc both ways: the camera's codec, and its
+// processed track's.
+func newStream(j *job, lk *lksdk.Room, rp *lksdk.RemoteParticipant, vc codec.VideoCodec) (*stream, error) {
 	cfg := &j.w.cfg
 	ctx, cancel := context.WithCancel(j.ctx)
 	s := &stream{j: j, identity: rp.Identity(), rp: rp, cancel: cancel, done: make(chan struct{}),
@@ -96,8 +97,7 @@ func newStream(j *job, lk *lksdk.Room, rp *lksdk.RemoteParticipant) (*stream, er
 	s.input = hs.SetInput
 	s.HandlersIO = server.HandlersIO{H: hs}
 	if cfg.GivesVideo() {
-		if s.vout, err = lksdk.NewLocalTrack(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000},
-			lksdk.WithRTCPHandler(s.rtcp)); err != nil {
+		if s.vout, err = lksdk.NewLocalTrack(trackCodec(vc), lksdk.WithRTCPHandler(s.rtcp)); err != nil {
 			return fail(err)
 		}
 	}
@@ -106,7 +106,7 @@ func newStream(j *job, lk *lksdk.Room, rp *lksdk.RemoteParticipant) (*stream, er
 			return fail(err)
 		}
 	}
-	if s.media, err = server.NewMedia(cfg, hs, s, codec.VP8); err != nil {
+	if s.media, err = server.NewMedia(cfg, hs, s, vc); err != nil {
 		return fail(err)
 	}
 	s.media.Warm()

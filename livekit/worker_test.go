@@ -2,6 +2,7 @@ package livekit_test
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"log/slog"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rtcstream/rtcstream"
+	"github.com/rtcstream/rtcstream/codec"
 	"github.com/rtcstream/rtcstream/internal/lktest"
 	"github.com/rtcstream/rtcstream/livekit"
 )
@@ -80,20 +82,33 @@ func serve(t *testing.T, w *livekit.Worker) {
 // TestWorkerProcessesACamera: a worker dispatched to a room by LiveKit
 // runs the handler on a participant's camera and publishes the result,
 // which the participant receives: the pixels are the camera's, inverted.
+// A camera in H.264 is processed and published in H.264.
 func TestWorkerProcessesACamera(t *testing.T) {
 	node := lktest.StartNode(t, lktest.NodeOptions{})
 	w := startWorker(t, node.URL, livekit.Options{AgentName: "invert"})
 	waitFor(t, 10*time.Second, "the worker registered", w.Registered)
 
-	p, start := publishing(t, node.URL, "room-a", "alice", "invert")
-	took, ok := p.WaitFrames(start, 30, 20*time.Second, inverted)
-	if !ok {
-		fs := p.Frames(start)
-		t.Fatalf("alice got %d frames back, none or too few of them the camera inverted (last: %+v)", len(fs), last(fs))
-	}
-	t.Logf("30 inverted frames %v after publishing", took.Round(time.Millisecond))
-	if n := w.Jobs(); n != 1 {
-		t.Errorf("the worker holds %d jobs, want 1", n)
+	for i, vc := range []codec.VideoCodec{codec.VP8, codec.H264} {
+		t.Run(string(vc), func(t *testing.T) {
+			room := fmt.Sprintf("room-%d", i)
+			p := lktest.JoinWith(t, node.URL, lktest.Token(t, room, "alice", "invert"), livekit.ParticipantOptions{VideoCodec: vc})
+			p.SetColor(camY, camU, camV)
+			start := time.Now()
+			p.PublishCamera(image.Pt(320, 240))
+			took, ok := p.WaitFrames(start, 30, 20*time.Second, inverted)
+			if !ok {
+				fs := p.Frames(start)
+				t.Fatalf("alice got %d frames back, none or too few of them the camera inverted (last: %+v)", len(fs), last(fs))
+			}
+			t.Logf("30 inverted frames %v after publishing", took.Round(time.Millisecond))
+			if got := p.ProcessedCodec(); got != vc {
+				t.Errorf("the processed track is %s; want the camera's %s", got, vc)
+			}
+			if n := w.Jobs(); n < 1 || n > i+1 { // the last room's may not have ended yet
+				t.Errorf("the worker holds %d jobs, want 1 (or %d)", n, i+1)
+			}
+			p.Leave()
+		})
 	}
 }
 
