@@ -45,6 +45,7 @@ func BenchDialer(o BenchOptions) func(ctx context.Context, i int, co *client.Opt
 		}
 		p, err := Join(ctx, o.URL, tok, &ParticipantOptions{
 			SkipDecode: co.SkipDecode, FrameBuffer: co.FrameBuffer, OnFrame: co.OnFrame, OnKeyFrameRequest: co.OnKeyFrameRequest,
+			VideoCodec: co.VideoCodec,
 		})
 		if err != nil {
 			return nil, err

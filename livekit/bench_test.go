@@ -17,6 +17,7 @@ import (
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/bench"
 	"github.com/rtcstream/rtcstream/client"
+	"github.com/rtcstream/rtcstream/codec"
 	"github.com/rtcstream/rtcstream/internal/childproc"
 	"github.com/rtcstream/rtcstream/internal/lktest"
 	"github.com/rtcstream/rtcstream/livekit"
@@ -49,33 +50,39 @@ func runServer(addr string) int {
 }
 
 // TestBenchThroughLiveKit: bench's LiveKit dialer runs streams as
-// participants of rooms a worker serves; every stream connects, gets its
-// frames back, and the probes measure latency from the pixel counter.
+// participants of rooms a worker serves, in each video codec; every stream
+// connects, gets its frames back, and the probes measure latency from the
+// pixel counter.
 func TestBenchThroughLiveKit(t *testing.T) {
 	node := lktest.StartNode(t, lktest.NodeOptions{})
 	w := startWorkerProc(t, "worker", workerConfig{URL: node.URL, Echo: true, MaxJobs: 4})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	r, err := bench.Run(ctx, node.URL, &bench.Options{Streams: 2, Probes: 2, Width: 320, Height: 240, Duration: 4 * time.Second,
-		ServerPID: w.p.Pid(),
-		Dial:      livekit.BenchDialer(livekit.BenchOptions{URL: node.URL, APIKey: lktest.APIKey, APISecret: lktest.APISecret, AgentName: rigAgent})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var text strings.Builder
-	r.WriteText(&text)
-	t.Logf("report:\n%s", text.String())
-	if r.Connected != 2 {
-		t.Errorf("%d streams connected, want 2 (failures %v)", r.Connected, r.Failures)
-	}
-	if r.WorstReturnedRatio < 0.5 {
-		t.Errorf("a stream got %.0f%% of its frames back, want over half", 100*r.WorstReturnedRatio)
-	}
-	if r.ProbeLatency.N < 30 || r.ProbeUnreadable > r.Returned/10 {
-		t.Errorf("the probes read %d latencies (%d frames unreadable): the counter did not come through", r.ProbeLatency.N, r.ProbeUnreadable)
-	}
-	if r.Server == nil || r.Server.CPU <= 0 {
-		t.Errorf("no CPU figure for the worker process: %+v", r.Server)
+	for _, vc := range []codec.VideoCodec{codec.VP8, codec.H264} {
+		t.Run(string(vc), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			r, err := bench.Run(ctx, node.URL, &bench.Options{Streams: 2, Probes: 2, Width: 320, Height: 240, Duration: 4 * time.Second,
+				ServerPID: w.p.Pid(), VideoCodec: vc,
+				Dial: livekit.BenchDialer(livekit.BenchOptions{URL: node.URL, APIKey: lktest.APIKey, APISecret: lktest.APISecret, AgentName: rigAgent,
+					RoomPrefix: "bench-" + string(vc)})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text strings.Builder
+			r.WriteText(&text)
+			t.Logf("report:\n%s", text.String())
+			if r.Connected != 2 {
+				t.Errorf("%d streams connected, want 2 (failures %v)", r.Connected, r.Failures)
+			}
+			if r.WorstReturnedRatio < 0.5 {
+				t.Errorf("a stream got %.0f%% of its frames back, want over half", 100*r.WorstReturnedRatio)
+			}
+			if r.ProbeLatency.N < 30 || r.ProbeUnreadable > r.Returned/10 {
+				t.Errorf("the probes read %d latencies (%d frames unreadable): the counter did not come through", r.ProbeLatency.N, r.ProbeUnreadable)
+			}
+			if r.Server == nil || r.Server.CPU <= 0 {
+				t.Errorf("no CPU figure for the worker process: %+v", r.Server)
+			}
+		})
 	}
 }
 
