@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"iter"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,4 +183,74 @@ func TestWHEPRefusals(t *testing.T) {
 func isStatus(err error, status int, code string) bool {
 	var e *client.Error
 	return errors.As(err, &e) && e.Status == status && e.Code == code
+}
+
+// stageCounter counts the frames that went through the handler and the
+// encoder.
+type stageCounter struct{ handled, encoded atomic.Int64 }
+
+func (c *stageCounter) FrameStage(s rtcstream.Stage, _ time.Duration) {
+	switch s {
+	case rtcstream.StageHandler:
+		c.handled.Add(1)
+	case rtcstream.StageEncode:
+		c.encoded.Add(1)
+	}
+}
+func (*stageCounter) FrameDropped(rtcstream.FrameDrop)                {}
+func (*stageCounter) VideoBytes(bool, int)                            {}
+func (*stageCounter) AudioQueued(time.Duration)                       {}
+func (*stageCounter) AudioDropped(rtcstream.AudioDrop, time.Duration) {}
+func (*stageCounter) SessionStarted()                                 {}
+func (*stageCounter) SessionEnded(string)                             {}
+func (*stageCounter) LineChanged(int)                                 {}
+func (*stageCounter) HandlerFailed()                                  {}
+func (*stageCounter) RTT(time.Duration)                               {}
+
+// A WHIP publisher's output goes only to WHEP viewers: while none
+// watches, its frames are handled (the handler may have more to do than
+// the picture) but not encoded; a viewer that comes sees the output from
+// a keyframe on, and when it leaves the encoding stops again.
+func TestWHIPUnwatchedIsNotEncoded(t *testing.T) {
+	checkLeaks(t)
+	ctx := testContext(t, 40*time.Second)
+	count := &stageCounter{}
+	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, invert, &rtcstream.Options{Network: loopback, Observer: count})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := serve(t, s)
+	pub, err := client.PublishWHIP(ctx, url+"/webrtc/whip", &client.Options{Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	sent := sendFrames(t, ctx, pub, 320, 240, 360, 30)
+	deadline := time.Now().Add(10 * time.Second)
+	for count.handled.Load() < 30 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if h, e := count.handled.Load(), count.encoded.Load(); h < 30 || e != 0 {
+		t.Fatalf("unwatched: %d frames handled, %d encoded; want 30 or more handled, none encoded", h, e)
+	}
+	v, err := watch(t, ctx, url, pub.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := seesInverted(t, v, 10*time.Second)
+	t.Logf("the viewer saw the inverted pattern in its frame %d; %d frames encoded for it", n, count.encoded.Load())
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // the viewer's leaving reaches the session; frames in flight
+	before := count.encoded.Load()
+	time.Sleep(time.Second)
+	if grew := count.encoded.Load() - before; grew > 0 {
+		t.Errorf("%d frames encoded in the second after the last viewer left; want none", grew)
+	}
+	if err := pub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	<-sent
+	waitSessions(t, s, 0, 5*time.Second)
 }

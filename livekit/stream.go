@@ -392,6 +392,10 @@ func (s *stream) RTT() (time.Duration, bool) { return 0, false }
 
 // FrameTooLarge tells the participant, once, that its camera's frames are
 // over the stream's bound (server.Carrier).
+// VideoWanted reports whether the stream publishes its processed video
+// (server.Carrier).
+func (s *stream) VideoWanted() bool { return s.vout != nil }
+
 func (s *stream) FrameTooLarge(err *pipeline.FrameTooLargeError) {
 	s.emu.Lock()
 	told := s.toldSize

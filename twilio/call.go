@@ -348,6 +348,9 @@ func (c *call) RequestKeyFrame() {}
 // FrameTooLarge: no video (server.Carrier).
 func (c *call) FrameTooLarge(*pipeline.FrameTooLargeError) {}
 
+// VideoWanted: a call carries no video (server.Carrier).
+func (c *call) VideoWanted() bool { return false }
+
 // RTT is unknown: Twilio does not say (server.Carrier).
 func (c *call) RTT() (time.Duration, bool) { return 0, false }
 

@@ -27,7 +27,11 @@ type Sender struct {
 	conv    *image.YCbCr
 	encoded atomic.Uint64
 	obs     Observer
-	max     image.Point // the largest image encoded (FitsWithin)
+
+	wanted    func() bool   // SetWanted; nil: always
+	idle      bool          // the last frame went unencoded, nobody receiving (Send's goroutine)
+	unwatched atomic.Uint64 // frames not encoded for that
+	max       image.Point   // the largest image encoded (FitsWithin)
 
 	// Under mu: the target set (SetBitrate, or the starting one), the
 	// share of frames sent (SetFrameShare), and the share the encoder's
@@ -114,6 +118,17 @@ func (s *Sender) applyBitrate() error {
 // minScaledBitrate is the least target SetFrameShare scales to.
 const minScaledBitrate = 30_000
 
+// SetWanted gives the Sender a test of whether anyone receives its
+// packets; call it before the first Send. While nobody does, Send encodes
+// nothing (Unwatched counts those frames); the first frame encoded after
+// is a keyframe, so a receiver that comes starts at one. nil (the
+// default): someone always does.
+func (s *Sender) SetWanted(wanted func() bool) { s.wanted = wanted }
+
+// Unwatched is how many frames Send did not encode because nobody received
+// them (SetWanted).
+func (s *Sender) Unwatched() uint64 { return s.unwatched.Load() }
+
 // SetMaxSize bounds the images Send encodes (FitsWithin); call it before
 // the first Send. The default is DefaultMaxEncodeSize.
 func (s *Sender) SetMaxSize(max image.Point) { s.max = max }
@@ -131,10 +146,20 @@ func (s *Sender) checkSize(img image.Image) error {
 // *image.YCbCr is encoded without conversion. img is read only during the
 // call. An image over the size bound (SetMaxSize) is refused with a
 // *HandlerError wrapping an *ImageTooLargeError: it came from a handler,
-// and the stream may go on with the next.
+// and the stream may go on with the next. Nothing is encoded while nobody
+// receives the packets (SetWanted).
 func (s *Sender) Send(img image.Image, pts time.Duration, rtpTS uint32) error {
 	if err := s.checkSize(img); err != nil {
 		return &HandlerError{Err: err}
+	}
+	if s.wanted != nil && !s.wanted() {
+		s.idle = true
+		s.unwatched.Add(1)
+		return nil
+	}
+	if s.idle {
+		s.idle = false
+		s.ForceKeyFrame()
 	}
 	yc := media.ToI420(s.conv, img)
 	if yc != img {

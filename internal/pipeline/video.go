@@ -32,6 +32,10 @@ type VideoConfig struct {
 	// Codec is the format of the frames both ways: what the decoder and
 	// encoder make, and how they travel in RTP. The zero value is VP8.
 	Codec codec.VideoCodec
+	// Wanted reports whether anyone receives Out's packets; while nobody
+	// does, frames are handled but not encoded (Sender.SetWanted). nil:
+	// someone always does.
+	Wanted func() bool
 
 	// RequestKeyFrame asks the sender for a keyframe (a PLI). The
 	// pipeline rate-limits its calls to one per KeyFrameInterval.
@@ -144,6 +148,7 @@ type VideoStats struct {
 	KeyFramesAsked uint64 // PLIs sent
 	TooLarge       uint64 // frames dropped undecoded for MaxFrameSize
 	Shed           uint64 // frames decoded but not handled, for VideoConfig.Shed
+	Unwatched      uint64 // frames handled but not encoded: nobody received them (VideoConfig.Wanted)
 }
 
 // Video is one session's video frame path. PushRTP is called from the
@@ -221,6 +226,7 @@ func NewVideo(cfg VideoConfig) (*Video, error) {
 		credit:  1, // the first frame is handled, whatever the share
 	}
 	v.out.SetObserver(obs)
+	v.out.SetWanted(cfg.Wanted)
 	if cfg.Bitrate > 0 {
 		v.out.SetStartBitrate(cfg.Bitrate)
 	}
@@ -473,6 +479,7 @@ func (v *Video) Stats() VideoStats {
 		KeyFramesAsked: v.plis.Load(),
 		TooLarge:       v.big.Load(),
 		Shed:           v.shed.Load(),
+		Unwatched:      v.out.Unwatched(),
 	}
 }
 

@@ -21,6 +21,7 @@ type generatorPath struct {
 
 func newGeneratorPath(m *Media, frames func(context.Context) (iter.Seq[image.Image], error)) *generatorPath {
 	out := pipeline.NewSender(m.codec, m.newEncoder, videoOut{m.c}, 0)
+	out.SetWanted(m.c.VideoWanted)
 	out.SetObserver(m.obs.video())
 	return &generatorPath{m: m, out: out, frames: frames}
 }

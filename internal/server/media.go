@@ -33,6 +33,10 @@ type Carrier interface {
 	FrameTooLarge(err *pipeline.FrameTooLargeError)
 	// RTT is the round trip to the client, when known.
 	RTT() (time.Duration, bool)
+	// VideoWanted reports whether anyone receives the processed video
+	// (the client, a WHEP viewer, a recording): while nobody does, its
+	// frames are handled but not encoded. Called for every frame.
+	VideoWanted() bool
 }
 
 // Media is one stream's media between its carrier and its handlers:
@@ -236,6 +240,7 @@ func newVideoPath(m *Media, h pipeline.VideoHandler) (*videoPath, error) {
 		NewEncoder:      m.newEncoder,
 		NewDecoder:      m.newDecoder,
 		Codec:           m.codec,
+		Wanted:          m.c.VideoWanted,
 		Out:             videoOut{m.c},
 		RequestKeyFrame: m.c.RequestKeyFrame,
 		OnHandlerError:  m.c.HandlerError,
@@ -284,6 +289,9 @@ func (p *videoPath) logAttrs() []any {
 	}
 	if st.Shed > 0 {
 		attrs = append(attrs, "dropped_overload", st.Shed)
+	}
+	if st.Unwatched > 0 {
+		attrs = append(attrs, "not_encoded_unwatched", st.Unwatched)
 	}
 	return attrs
 }

@@ -245,6 +245,16 @@ func (ss *Session) WriteVideo(p *rtp.Packet) error {
 	return c.Video().WriteRTP(p)
 }
 
+// VideoWanted reports whether anyone receives the session's processed
+// video (Carrier): the client (a WHIP publisher takes none back), a WHEP
+// viewer, or a recording of the output.
+func (ss *Session) VideoWanted() bool {
+	if c := ss.conn.Load(); c != nil && c.Video() != nil {
+		return true
+	}
+	return ss.viewers.count() > 0 || ss.recOut.Load() != nil
+}
+
 // RequestKeyFrame asks the browser's camera for a keyframe (Carrier).
 func (ss *Session) RequestKeyFrame() {
 	if c := ss.conn.Load(); c != nil {
