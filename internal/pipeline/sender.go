@@ -27,11 +27,11 @@ type Sender struct {
 	conv    *image.YCbCr
 	encoded atomic.Uint64
 	obs     Observer
+	max     image.Point // the largest image encoded (FitsWithin)
 
 	wanted    func() bool   // SetWanted; nil: always
 	idle      bool          // the last frame went unencoded, nobody receiving (Send's goroutine)
 	unwatched atomic.Uint64 // frames not encoded for that
-	max       image.Point   // the largest image encoded (FitsWithin)
 
 	// Under mu: the target set (SetBitrate, or the starting one), the
 	// share of frames sent (SetFrameShare), and the share the encoder's
