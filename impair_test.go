@@ -10,6 +10,7 @@ import (
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/client"
 	"github.com/rtcstream/rtcstream/internal/impair"
+	"github.com/rtcstream/rtcstream/internal/streamtest"
 )
 
 // impaired serves s through an impairment proxy (internal/impair): the
@@ -31,22 +32,16 @@ func impaired(t *testing.T, s *rtcstream.Stream, cfg impair.Config) (string, *im
 
 // givenUp counts the frames a Stream's sessions lost for a packet that
 // stayed missing (DropLost).
-type givenUp struct{ n atomic.Int64 }
+type givenUp struct {
+	streamtest.NopObserver
+	n atomic.Int64
+}
 
 func (g *givenUp) FrameDropped(reason rtcstream.FrameDrop) {
 	if reason == rtcstream.DropLost {
 		g.n.Add(1)
 	}
 }
-func (*givenUp) FrameStage(rtcstream.Stage, time.Duration)       {}
-func (*givenUp) VideoBytes(bool, int)                            {}
-func (*givenUp) AudioQueued(time.Duration)                       {}
-func (*givenUp) AudioDropped(rtcstream.AudioDrop, time.Duration) {}
-func (*givenUp) SessionStarted()                                 {}
-func (*givenUp) SessionEnded(string)                             {}
-func (*givenUp) LineChanged(int)                                 {}
-func (*givenUp) HandlerFailed()                                  {}
-func (*givenUp) RTT(time.Duration)                               {}
 
 // TestImpairedLinkKeepsStreaming sends video through 10% random loss each
 // way and a 50 ms round trip: retransmissions and keyframes keep the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/client"
+	"github.com/rtcstream/rtcstream/internal/streamtest"
 )
 
 // watch starts a WHEP viewer of url's stream (session: "" for the latest).
@@ -187,7 +188,10 @@ func isStatus(err error, status int, code string) bool {
 
 // stageCounter counts the frames that went through the handler and the
 // encoder.
-type stageCounter struct{ handled, encoded atomic.Int64 }
+type stageCounter struct {
+	streamtest.NopObserver
+	handled, encoded atomic.Int64
+}
 
 func (c *stageCounter) FrameStage(s rtcstream.Stage, _ time.Duration) {
 	switch s {
@@ -197,15 +201,6 @@ func (c *stageCounter) FrameStage(s rtcstream.Stage, _ time.Duration) {
 		c.encoded.Add(1)
 	}
 }
-func (*stageCounter) FrameDropped(rtcstream.FrameDrop)                {}
-func (*stageCounter) VideoBytes(bool, int)                            {}
-func (*stageCounter) AudioQueued(time.Duration)                       {}
-func (*stageCounter) AudioDropped(rtcstream.AudioDrop, time.Duration) {}
-func (*stageCounter) SessionStarted()                                 {}
-func (*stageCounter) SessionEnded(string)                             {}
-func (*stageCounter) LineChanged(int)                                 {}
-func (*stageCounter) HandlerFailed()                                  {}
-func (*stageCounter) RTT(time.Duration)                               {}
 
 // A WHIP publisher's output goes only to WHEP viewers: while none
 // watches, its frames are handled (the handler may have more to do than

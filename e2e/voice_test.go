@@ -25,6 +25,7 @@ import (
 
 	"github.com/rtcstream/rtcstream"
 	"github.com/rtcstream/rtcstream/internal/browsertest"
+	"github.com/rtcstream/rtcstream/internal/streamtest"
 	"github.com/rtcstream/rtcstream/media"
 	"github.com/rtcstream/rtcstream/vad"
 	"github.com/rtcstream/rtcstream/voice"
@@ -439,6 +440,7 @@ func TestBrowserAudioEchoLagHolds(t *testing.T) {
 // queueProbe is an rtcstream.Observer that keeps what the output queue
 // held behind each audio packet sent, and when.
 type queueProbe struct {
+	streamtest.NopObserver
 	mu sync.Mutex
 	at []time.Time
 	d  []time.Duration
@@ -467,16 +469,6 @@ func (q *queueProbe) median(from, to time.Time) time.Duration {
 	slices.Sort(in)
 	return in[len(in)/2]
 }
-
-func (*queueProbe) FrameStage(rtcstream.Stage, time.Duration)       {}
-func (*queueProbe) FrameDropped(rtcstream.FrameDrop)                {}
-func (*queueProbe) VideoBytes(bool, int)                            {}
-func (*queueProbe) AudioDropped(rtcstream.AudioDrop, time.Duration) {}
-func (*queueProbe) SessionStarted()                                 {}
-func (*queueProbe) SessionEnded(string)                             {}
-func (*queueProbe) LineChanged(int)                                 {}
-func (*queueProbe) HandlerFailed()                                  {}
-func (*queueProbe) RTT(time.Duration)                               {}
 
 // TestBrowserReplyChipFollowsPlayback: the chip says "Speaking…" for as long
 // as the reply plays, not for an instant at its start, whether the reply
