@@ -53,6 +53,7 @@ type viewers struct {
 	mu      sync.Mutex
 	set     map[*viewer]struct{}
 	lastKey time.Time // the last keyframe asked for on a viewer's behalf
+	pending bool      // a request within the interval, to be granted at its end
 }
 
 // viewerKeyFrameInterval bounds the keyframes viewers may ask of their
@@ -60,18 +61,35 @@ type viewers struct {
 // make every frame a keyframe, for the publisher and every viewer.
 const viewerKeyFrameInterval = 500 * time.Millisecond
 
-// keyFrame asks the source for a keyframe on a viewer's behalf, at most
-// once per viewerKeyFrameInterval.
-func (v *viewers) keyFrame(src *Session) {
+// keyFrame asks the source for a keyframe on a viewer's behalf (force),
+// at most once per viewerKeyFrameInterval: a request within the interval
+// is granted at its end, once however many came, so that a viewer that
+// joins just after another still gets its first picture within the
+// interval. The deferred request is dropped if every viewer has left.
+func (v *viewers) keyFrame(force func()) {
 	v.mu.Lock()
 	now := time.Now()
-	ok := now.Sub(v.lastKey) >= viewerKeyFrameInterval
-	if ok {
+	wait := viewerKeyFrameInterval - now.Sub(v.lastKey)
+	switch {
+	case wait <= 0:
 		v.lastKey = now
-	}
-	v.mu.Unlock()
-	if ok {
-		src.media.ForceKeyFrame()
+		v.mu.Unlock()
+		force()
+	case v.pending:
+		v.mu.Unlock()
+	default:
+		v.pending = true
+		v.mu.Unlock()
+		time.AfterFunc(wait, func() {
+			v.mu.Lock()
+			v.pending = false
+			v.lastKey = time.Now()
+			watched := len(v.set) > 0
+			v.mu.Unlock()
+			if watched {
+				force()
+			}
+		})
 	}
 }
 
@@ -269,7 +287,7 @@ func (s *Stream) answerViewer(ctx context.Context, v *viewer, offer string) (str
 		SendVideo:         s.cfg.GivesVideo(),
 		VideoCodec:        v.src.media.VideoCodec(),
 		SendAudio:         s.cfg.GivesAudio(),
-		OnKeyFrameRequest: func() { v.src.viewers.keyFrame(v.src) },
+		OnKeyFrameRequest: func() { v.src.viewers.keyFrame(v.src.media.ForceKeyFrame) },
 		AnswerWait:        s.cfg.NegotiationTimeout / 2,
 	}
 	api, nc := s.api, s.cfg.Net
@@ -303,7 +321,7 @@ func (s *Stream) runViewer(v *viewer) {
 		v.mu.Lock()
 		v.connected = true
 		v.mu.Unlock()
-		v.src.viewers.keyFrame(v.src)
+		v.src.viewers.keyFrame(v.src.media.ForceKeyFrame)
 	case <-timer.C:
 		return
 	case <-ctx.Done():
