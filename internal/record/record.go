@@ -377,13 +377,19 @@ func (r *Recorder) finish() {
 	}
 	r.done = true
 	var err error
-	switch {
-	case r.video != nil:
-		err = r.video.Close() // closes the file, through the muxer
-	case r.audio != nil:
-		err = r.audio.Close()
-	default:
+	if r.video == nil && r.audio == nil {
 		err = r.file.Close()
+	} else {
+		// The muxer finishes the file (its last cluster, the index, the
+		// duration) and closes it once every track's writer is closed;
+		// the last Close waits for that.
+		for _, w := range []webm.BlockWriteCloser{r.audio, r.video} {
+			if w != nil {
+				if e := w.Close(); e != nil {
+					err = e
+				}
+			}
+		}
 	}
 	r.stats.Bytes = r.file.n.Load()
 	if err != nil && !errors.Is(err, os.ErrClosed) {

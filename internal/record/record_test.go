@@ -3,6 +3,7 @@ package record_test
 import (
 	"math"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -46,6 +47,7 @@ func TestRecordFromPackets(t *testing.T) {
 
 func recordFromPackets(t *testing.T, vc codec.VideoCodec, file, probed string) {
 	path := filepath.Join(t.TempDir(), file)
+	goroutines := runtime.NumGoroutine()
 	rec, err := record.New(record.Options{Path: path, Video: true, Audio: true, VideoCodec: vc})
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +109,14 @@ func recordFromPackets(t *testing.T, vc codec.VideoCodec, file, probed string) {
 	}
 	st := rec.Close()
 	t.Logf("wrote %+v", st)
+	// Close finished the file: the muxer's goroutines are gone (they
+	// waited for every track's writer to close).
+	for deadline := time.Now().Add(2 * time.Second); runtime.NumGoroutine() > goroutines && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > goroutines {
+		t.Errorf("%d goroutines after Close, %d before New: the muxer did not finish the file", n, goroutines)
+	}
 	if st.VideoFrames != 85 || st.AudioPackets != 145 {
 		t.Errorf("wrote %d frames and %d audio packets; want 85 (90 less 5 lost to the loss) and 145", st.VideoFrames, st.AudioPackets)
 	}

@@ -349,11 +349,15 @@ func (ss *Session) run() {
 	ss.cancel()
 	h.wait()
 	_ = conn.Close()
+	// The files are whole before the session counts as ended: nothing
+	// records into them any more (the media path and the connection
+	// have stopped).
+	recorded := ss.stopRecording()
 	ss.releaseSockets()
 	ss.s.forget(ss)
 	ss.s.obs.sessionEnded(why)
 	attrs := append([]any{"reason", why, "err", err}, ss.media.LogAttrs()...)
-	attrs = append(attrs, ss.stopRecording()...)
+	attrs = append(attrs, recorded...)
 	if n := conn.Dropped(); n > 0 {
 		attrs = append(attrs, "control_messages_unsent", n)
 	}
