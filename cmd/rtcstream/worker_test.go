@@ -29,6 +29,15 @@ func TestWorkerCommand(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"worker", "-agent", "inv", "invert"}, io.Discard, io.Discard) }()
+	// LiveKit dispatches a room when it is made: to nobody, if the worker
+	// has not registered yet ("not dispatching agent job since no worker
+	// is available").
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(node.Log(), "worker registered"); {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker did not register with LiveKit in 20 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 
 	p := lktest.Join(t, node.URL, lktest.Token(t, "room-a", "alice", "inv"))
 	p.SetColor(60, 128, 128)
