@@ -21,6 +21,7 @@ import (
 
 	"github.com/rtcstream/rtcstream/client"
 	"github.com/rtcstream/rtcstream/codec"
+	"github.com/rtcstream/rtcstream/internal/peer"
 	"github.com/rtcstream/rtcstream/internal/pipeline"
 	"github.com/rtcstream/rtcstream/internal/videocodec"
 )
@@ -171,7 +172,7 @@ func Join(ctx context.Context, url, token string, o *ParticipantOptions) (*Parti
 
 // publishCamera publishes the participant's camera.
 func (p *Participant) publishCamera() error {
-	track, err := lksdk.NewLocalSampleTrack(trackCodec(p.o.VideoCodec), lksdk.WithRTCPHandler(p.rtcp))
+	track, err := lksdk.NewLocalSampleTrack(peer.VideoCapability(p.o.VideoCodec), lksdk.WithRTCPHandler(p.rtcp))
 	if err == nil {
 		_, err = p.room.LocalParticipant.PublishTrack(track, &lksdk.TrackPublicationOptions{
 			Name: "camera", Source: lkp.TrackSource_CAMERA, VideoWidth: p.o.Size.X, VideoHeight: p.o.Size.Y,

@@ -97,7 +97,7 @@ func newStream(j *job, lk *lksdk.Room, rp *lksdk.RemoteParticipant, vc codec.Vid
 	s.input = hs.SetInput
 	s.HandlersIO = server.HandlersIO{H: hs}
 	if cfg.GivesVideo() {
-		if s.vout, err = lksdk.NewLocalTrack(trackCodec(vc), lksdk.WithRTCPHandler(s.rtcp)); err != nil {
+		if s.vout, err = lksdk.NewLocalTrack(peer.VideoCapability(vc), lksdk.WithRTCPHandler(s.rtcp)); err != nil {
 			return fail(err)
 		}
 	}
