@@ -62,10 +62,20 @@ func Build(t testing.TB) *Net {
 	}
 	n := &Net{Router: newNS(t, "router"), Client: newNS(t, "client")}
 	pid := func(ns *NS) string { return strconv.Itoa(ns.cmd.Process.Pid) }
+	// The network is IPv4 only. An interface coming up with IPv6 gets a
+	// link-local address whose duplicate detection ends a second later;
+	// Chromium counts that as a network change and fails the requests in
+	// flight (net::ERR_NETWORK_CHANGED: a page whose script was loading
+	// then never ran, on a busy CI machine). So no namespace of the
+	// network has IPv6: set before any interface is made or moved in.
+	for _, ns := range []*NS{n.Router, n.Client} {
+		ns.Run(t, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
+	}
 	// The server's side.
 	run(t, "ip", "link", "add", "s0", "type", "veth", "peer", "name", "r0")
 	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", "s0").Run() })
 	run(t, "ip", "link", "set", "r0", "netns", pid(n.Router))
+	run(t, "sysctl", "-qw", "net.ipv6.conf.s0.disable_ipv6=1")
 	run(t, "ip", "addr", "add", ServerIP+"/24", "dev", "s0")
 	run(t, "ip", "link", "set", "s0", "up")
 	// The client's side.
@@ -73,6 +83,8 @@ func Build(t testing.TB) *Net {
 	run(t, "ip", "link", "set", "c0", "netns", pid(n.Client))
 	run(t, "ip", "link", "set", "r1", "netns", pid(n.Router))
 
+	n.Router.Run(t, "sysctl", "-qw", "net.ipv6.conf.r0.disable_ipv6=1", "net.ipv6.conf.r1.disable_ipv6=1")
+	n.Client.Run(t, "sysctl", "-qw", "net.ipv6.conf.c0.disable_ipv6=1")
 	n.Router.Run(t, "ip", "link", "set", "lo", "up")
 	n.Router.Run(t, "ip", "addr", "add", RouterIP+"/24", "dev", "r0")
 	n.Router.Run(t, "ip", "addr", "add", "10.0.2.1/24", "dev", "r1")
