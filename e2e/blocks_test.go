@@ -125,8 +125,9 @@ func (c icePair) String() string {
 // It is what went through a TURN server both ways: the selected pair's
 // counters alone can miss the incoming half, for the two ends can
 // settle on different pairs (CI read a selected pair over the TURN
-// server's UDP allocation with 33 kB out and 0 in, the video playing:
-// the server answered on the pair over its TCP allocation).
+// server's UDP allocation with 33 kB out and 0 in while the video
+// played: the server's half came on another pair, presumably the one
+// over the page's TCP allocation).
 func (r iceReport) Relayed() (sent, received float64) {
 	for _, c := range r.Pairs {
 		if c.Local == "relay" {
