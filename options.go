@@ -302,8 +302,10 @@ type Network struct {
 	// 0: the number of the HTTP port the offer came in on, so a server on
 	// :7860 takes TCP 7860 for HTTP and UDP 7860 for media (when that UDP
 	// port is taken, each session gets its own, and a warning is logged).
-	// -1: a port of its own for each session, within UDPPortMin and
-	// UDPPortMax.
+	// The port is opened on every address of the interfaces; an address
+	// the machine gains later is opened for the sessions that start after
+	// it, and one it loses is no longer offered. -1: a port of its own for
+	// each session, within UDPPortMin and UDPPortMax.
 	UDPPort int
 	// TCPPort is where browsers whose UDP is blocked connect over ICE-TCP
 	// (passive TCP candidates). Default 0: the HTTP port itself, when it

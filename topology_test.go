@@ -371,3 +371,53 @@ func BenchmarkPaths(b *testing.B) {
 		})
 	}
 }
+
+// A server whose machine gains an address while sessions run serves new
+// sessions on it: the one UDP port, opened when the machine had loopback
+// only and held open by a session, is opened on the new address for the
+// next session, which a client behind the router reaches over UDP alone
+// (ICE-TCP is off, so nothing else gets through). Before, the port's
+// addresses were those of its first session's time until every session
+// had ended.
+func TestTopologyNewAddressWhileSessionsRun(t *testing.T) {
+	checkLeaks(t)
+	s, err := rtcstream.NewStream(rtcstream.Video, rtcstream.SendReceive, invert, &rtcstream.Options{
+		Network: rtcstream.Network{IncludeLoopback: true, TCPPort: -1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port := streamtest.ServeOn(t, s, "0.0.0.0")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	first, err := client.Dial(ctx, fmt.Sprintf("http://127.0.0.1:%d", port), &client.Options{Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	// The first session streams throughout, holding the port open.
+	const w, h = 320, 240
+	firstCtx, stopFirst := context.WithCancel(ctx)
+	sent := sendFrames(t, firstCtx, first, w, h, 3000, 15)
+	checkInverted(t, ctx, first, 5)
+
+	n := topo.Build(t) // the server's namespace gains 10.0.1.1
+	out, err := n.RunClient(t, "TestTopologyClient", fmt.Sprintf("RTCSTREAM_TOPO_URL=http://%s:%d", topo.ServerIP, port))
+	udp, tcp := n.Forwarded(t)
+	m := regexp.MustCompile(`TOPO frames=(\d+)`).FindStringSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("the client behind the router, on the new address: %v\n%s", err, out)
+	}
+	frames, _ := strconv.Atoi(m[1])
+	t.Logf("frames back %d; the router forwarded %d UDP and %d TCP packets to the server", frames, udp, tcp)
+	if frames < 30 {
+		t.Errorf("%d frames came back to the client on the new address, want the stream's (60 sent)", frames)
+	}
+	if udp < 60 { // one a frame at least; ICE-TCP is off, so it could be nothing else
+		t.Errorf("%d UDP packets went to the server's new address: the media did not flow over it", udp)
+	}
+	// The first session held the port the whole time: it still streams.
+	checkInverted(t, ctx, first, 5)
+	stopFirst()
+	<-sent
+}
