@@ -218,17 +218,24 @@ func checkRelayed(t *testing.T, p tab, srv *turntest.Server) iceReport {
 	if !strings.HasPrefix(ice.LocalAddress, srv.Host+":") || !strings.HasPrefix(ice.RemoteAddress, srv.Host+":") {
 		t.Errorf("selected pair %s -> %s, want both on coturn's relay address %s", ice.LocalAddress, ice.RemoteAddress, srv.Host)
 	}
+	checkRelayedOnly(t, ice)
+	return ice
+}
+
+// checkRelayedOnly checks that the page gathered relayed candidates only
+// and that video went both ways through them: pattern() compresses to a
+// few hundred bytes a frame.
+func checkRelayedOnly(t *testing.T, ice iceReport) {
+	t.Helper()
 	for _, typ := range ice.LocalTypes {
 		if typ != "relay" {
 			t.Errorf("the page gathered a %s candidate under the relay policy (all: %q)", typ, ice.LocalTypes)
 			break
 		}
 	}
-	// pattern() compresses to a few hundred bytes a frame.
 	if sent, received := ice.Relayed(); sent < 5_000 || received < 5_000 {
 		t.Errorf("the relayed pairs carried %.0f bytes out and %.0f in, want video both ways", sent, received)
 	}
-	return ice
 }
 
 // checkRelayTraffic waits for coturn to log the end of the allocations of both
@@ -393,15 +400,7 @@ func TestBrowserRelayOnlyThroughBuiltInTURN(t *testing.T) {
 	if ice.Local != "relay" || ice.Remote != "host" {
 		t.Errorf("selected candidate pair %s -> %s, want the browser's relay -> the server's host", ice.Local, ice.Remote)
 	}
-	for _, typ := range ice.LocalTypes {
-		if typ != "relay" {
-			t.Errorf("the page gathered a %s candidate under the relay policy (all: %q)", typ, ice.LocalTypes)
-			break
-		}
-	}
-	if sent, received := ice.Relayed(); sent < 5_000 || received < 5_000 {
-		t.Errorf("the relayed pairs carried %.0f bytes out and %.0f in, want video both ways", sent, received)
-	}
+	checkRelayedOnly(t, ice)
 	if n := ts.Allocations(); n < 1 {
 		t.Errorf("%d relays open on the TURN server while streaming", n)
 	}
