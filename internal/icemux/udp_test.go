@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/stun/v4"
 
 	"github.com/rtcstream/rtcstream/internal/netns"
@@ -22,6 +23,18 @@ func ip(t *testing.T, args ...string) {
 	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
+}
+
+// acquire acquires the UDP mux on port for the rest of t, as a session
+// does.
+func acquire(t *testing.T, port int, cfg Config) ice.UDPMux {
+	t.Helper()
+	mux, release, err := AcquireUDP(port, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	return mux
 }
 
 // listening returns the addresses mux hands a new session, as strings.
@@ -52,41 +65,25 @@ func TestUDPFollowsAddresses(t *testing.T) {
 	ip(t, "link", "set", "m1", "up")
 	const port = 45123
 	cfg := Config{Interfaces: []string{"m0"}}
-	first, release1, err := AcquireUDP(port, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release1()
+	first := acquire(t, port, cfg)
 	if got, want := listening(first), []string{"10.9.0.1:45123"}; !slices.Equal(got, want) {
 		t.Fatalf("first session's addresses %q, want %q", got, want)
 	}
 
 	ip(t, "addr", "add", "10.9.1.2/24", "dev", "m0")
-	second, release2, err := AcquireUDP(port, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release2()
+	second := acquire(t, port, cfg)
 	if got, want := listening(second), []string{"10.9.0.1:45123", "10.9.1.2:45123"}; !slices.Equal(got, want) {
 		t.Errorf("after an address came up: %q, want %q", got, want)
 	}
 
 	ip(t, "addr", "del", "10.9.0.1/24", "dev", "m0")
-	third, release3, err := AcquireUDP(port, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release3()
+	third := acquire(t, port, cfg)
 	if got, want := listening(third), []string{"10.9.1.2:45123"}; !slices.Equal(got, want) {
 		t.Errorf("after an address went away: %q, want %q", got, want)
 	}
 
 	ip(t, "addr", "add", "10.9.0.1/24", "dev", "m0")
-	fourth, release4, err := AcquireUDP(port, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release4()
+	fourth := acquire(t, port, cfg)
 	if got, want := listening(fourth), []string{"10.9.0.1:45123", "10.9.1.2:45123"}; !slices.Equal(got, want) {
 		t.Errorf("after it came back: %q, want %q", got, want)
 	}
