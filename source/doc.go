@@ -20,6 +20,14 @@
 //			}
 //		}, nil)
 //
+// An FFmpeg source gives sound as well: Audio alone (20 ms frames of mono
+// at 48 kHz: internet radio, an MP3) for an audio stream, or picture and
+// sound from one ffmpeg process a session for an AudioVideo stream
+// (AudioVideo, an rtcstream.AudioVideoGenerator):
+//
+//	s, err := rtcstream.NewStream(rtcstream.AudioVideo, rtcstream.Receive,
+//		func() rtcstream.AudioVideoGenerator { return cam.AudioVideo() }, nil)
+//
 // A source that cannot be read ends its Frames with the error logged;
 // it never panics, whatever the file holds.
 package source
