@@ -187,8 +187,8 @@ func (s *FFmpegSource) loop(ctx context.Context, out sinks) {
 
 // run runs ffmpeg once: the frames it gave (video and audio), whether a
 // sink asked to stop, and why it ended.
-func (s *FFmpegSource) run(ctx context.Context, out sinks) (n int, stopped bool, err error) {
-	ctx, cancel := context.WithCancel(ctx)
+func (s *FFmpegSource) run(outer context.Context, out sinks) (n int, stopped bool, err error) {
+	ctx, cancel := context.WithCancel(outer)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, s.opts.Path, s.args(out)...)
 	var stderr tail
@@ -240,7 +240,9 @@ func (s *FFmpegSource) run(ctx context.Context, out sinks) (n int, stopped bool,
 		cancel() // ffmpeg goes on until it is stopped
 	}
 	werr := cmd.Wait() // otherwise it exited: its output ended
-	if !stopped {
+	// An ffmpeg stopped because its caller is done did not exit by
+	// itself: its last words (none) are not the source's last exit.
+	if !stopped && outer.Err() == nil {
 		msg := strings.TrimSpace(stderr.String())
 		s.mu.Lock()
 		s.stats.Exits++
