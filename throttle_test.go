@@ -65,9 +65,7 @@ func TestThrottledLinkAdaptsBitrate(t *testing.T) {
 	throttle(t, "500kbit")
 	adaptive := throttledRun(t, grain, false)
 	t.Logf("adaptive: %s", adaptive)
-	if want := 12 * throttleFPS * 9 / 10; adaptive.late < want {
-		t.Errorf("%d frames came back after adaptation, want at least %d (90%%)", adaptive.late, want)
-	}
+	checkCarried(t, adaptive, 0.9)
 	if adaptive.p95 >= 300*time.Millisecond {
 		t.Errorf("p95 latency %v after adaptation, want under 300 ms", adaptive.p95)
 	}
@@ -99,13 +97,29 @@ func TestThrottledLinkSceneCuts(t *testing.T) {
 	res := throttledRun(t, cuts, false)
 	t.Logf("scene cuts every 40 frames: %s", res)
 	// Alone, all 180 come back (with -race too); on a machine busy with a
-	// build beside it, 104-152 did. Without adaptation (FixedBitrate) 15
-	// do, so half still tells the two apart.
-	if want := 12 * throttleFPS / 2; res.late < want {
-		t.Errorf("%d frames came back after adaptation, want at least %d (50%%)", res.late, want)
-	}
+	// build beside it, 104-152 did, and 74 at a load of 4 on 2 cores: the
+	// server had the CPU for no more. Without adaptation (FixedBitrate)
+	// 15 do.
+	checkCarried(t, res, 0.8)
 	if res.p50 >= 100*time.Millisecond {
 		t.Errorf("median latency %v after adaptation, want under 100 ms", res.p50)
+	}
+}
+
+// checkCarried checks that, after the settling, the link carried at
+// least share of the frames the server sent, and that they were a
+// quarter of the camera's at least. What the server sends is what its
+// CPU allows: alone, all of the camera's 180; at a load of 4 on 2 cores
+// (two busy loops beside make test), 84 of them with fresh grain, so a
+// bound on the camera's frames alone fails a busy machine, not the
+// adaptation.
+func checkCarried(t *testing.T, r throttleResult, share float64) {
+	t.Helper()
+	if want := int(share * float64(r.sentLate)); r.late < want {
+		t.Errorf("%d frames came back after adaptation of the %d the server sent, want at least %d (%.0f%%)", r.late, r.sentLate, want, 100*share)
+	}
+	if want := 12 * throttleFPS / 4; r.late < want {
+		t.Errorf("%d frames came back after adaptation, want at least %d (a quarter of the camera's)", r.late, want)
 	}
 }
 
@@ -120,14 +134,15 @@ const throttleFPS = 15
 
 type throttleResult struct {
 	frames, late int // frames back, and after the first 12 s
+	sentLate     int // frames the server sent after the first 12 s
 	p50, p95     time.Duration
 	earlyP95     time.Duration // over the first 12 s, while the estimate settles
 	kbps         float64
 }
 
 func (r throttleResult) String() string {
-	return fmt.Sprintf("%d frames back, %d after 12 s; latency after adaptation p50 %v p95 %v (p95 before it %v); server sent %.0f kbit/s on average",
-		r.frames, r.late, r.p50, r.p95, r.earlyP95, r.kbps)
+	return fmt.Sprintf("%d frames back, %d after 12 s of the %d the server sent then; latency after adaptation p50 %v p95 %v (p95 before it %v); server sent %.0f kbit/s on average",
+		r.frames, r.late, r.sentLate, r.p50, r.p95, r.earlyP95, r.kbps)
 }
 
 // grainServer serves a Stream whose handler adds fresh grain to every
@@ -204,7 +219,11 @@ func throttledRun(t *testing.T, content int, fixed bool) throttleResult {
 	begin := time.Now()
 	var res throttleResult
 	var early, late []time.Duration
+	sentBefore := -1.0 // frames the server had sent by the end of the settling
 	for time.Since(begin) < run+2*time.Second {
+		if sentBefore < 0 && time.Since(begin) > settle {
+			sentBefore = framesSent(t, url)
+		}
 		rctx, cancel := context.WithTimeout(ctx, time.Second)
 		f, err := c.ReadFrame(rctx)
 		cancel()
@@ -239,7 +258,15 @@ func throttledRun(t *testing.T, content int, fixed bool) throttleResult {
 	}
 	out := metricValue(t, text, `rtcstream_video_bytes_total{direction="out"}`)
 	res.kbps = out * 8 / run.Seconds() / 1000
+	res.sentLate = int(metricValue(t, text, `rtcstream_frame_stage_seconds_count{stage="send"}`) - max(sentBefore, 0))
 	return res
+}
+
+// framesSent is how many frames the server at url has sent, from its
+// metrics.
+func framesSent(t *testing.T, url string) float64 {
+	t.Helper()
+	return metricValue(t, scrape(t, url+"/metrics"), `rtcstream_frame_stage_seconds_count{stage="send"}`)
 }
 
 // TestFastStartReachesBitrate: on a link with room to spare, the server's
