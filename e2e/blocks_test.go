@@ -255,10 +255,12 @@ func checkRelayTraffic(t *testing.T, srv *turntest.Server, allocations int) turn
 	}
 	t.Logf("coturn: %d allocations for %q, %d permissions, %d channel binds, %d refused; relayed %d packets (%d bytes) in, %d (%d bytes) out",
 		st.Allocations, st.Usernames, st.Permissions, st.ChannelBinds, st.Refused, st.PeerPacketsIn, st.PeerBytesIn, st.PeerPacketsOut, st.PeerBytesOut)
-	// Each connection streamed 640x480 at 30 fps for over 1.5 s: at least
-	// 40 packets of camera video to the server and 40 of processed video
-	// back, each counted once in (at one end's relay) and once out.
-	if want := 80 * int64(allocations/2); st.PeerPacketsIn < want || st.PeerPacketsOut < want {
+	// Each connection streamed 640x480 at 30 fps for over 1.5 s, and the
+	// page played 15 frames or more: at least 15 packets of camera video
+	// to the server and 15 of processed video back, each counted once in
+	// (at one end's relay) and once out. One connection on a busy machine
+	// relayed 149 in and 100 out; at a load of 4 on 2 cores, 125 and 79.
+	if want := 30 * int64(allocations/2); st.PeerPacketsIn < want || st.PeerPacketsOut < want {
 		t.Errorf("coturn relayed %d packets in and %d out: the media did not go through it", st.PeerPacketsIn, st.PeerPacketsOut)
 	}
 	if st.Refused != 0 {
