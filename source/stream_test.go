@@ -120,6 +120,25 @@ func TestFilePassedThrough(t *testing.T) {
 	}
 }
 
+// untilTone reads c's audio until a frame holds a tone: past the silence
+// before the source has started.
+func untilTone(t *testing.T, ctx context.Context, c *client.Conn) {
+	t.Helper()
+	for {
+		fr, err := c.ReadAudio(ctx)
+		if err != nil {
+			t.Fatalf("waiting for the tone: %v", err)
+		}
+		var energy float64
+		for _, v := range fr.Samples {
+			energy += float64(v) * float64(v)
+		}
+		if len(fr.Samples) > 0 && energy/float64(len(fr.Samples)) >= 1000*1000 {
+			return
+		}
+	}
+}
+
 // heardHz reads a second of c's audio and returns the frequency of its
 // tone, counted by zero crossings in the frames that hold it (a file
 // looped has a few quieter ones where it ends and begins again, whose
@@ -170,7 +189,7 @@ func TestFFmpegAudioThroughAStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	heardHz(t, ctx, c) // past the start
+	untilTone(t, ctx, c)
 	if hz := heardHz(t, ctx, c); hz < 400 || hz > 480 {
 		t.Errorf("the client heard %.0f Hz; want the file's 440 Hz tone", hz)
 	}
@@ -218,7 +237,7 @@ func TestFFmpegAudioVideoThroughAStream(t *testing.T) {
 		}
 		frames <- nil
 	}()
-	heardHz(t, ctx, c) // past the start
+	untilTone(t, ctx, c)
 	if hz := heardHz(t, ctx, c); hz < 400 || hz > 480 {
 		t.Errorf("the client heard %.0f Hz; want the file's 440 Hz tone", hz)
 	}
@@ -231,10 +250,18 @@ func TestFFmpegAudioVideoThroughAStream(t *testing.T) {
 	}
 	c.Close()
 	waitFor(t, ctx, "the session to end", func() bool { return s.ActiveSessions() == 0 })
-	before := src.Stats()
-	time.Sleep(300 * time.Millisecond)
-	if after := src.Stats(); after.Frames != before.Frames || after.AudioFrames != before.AudioFrames {
-		t.Errorf("ffmpeg still gave frames after the session ended: %+v, then %+v", before, after)
+	// What was in ffmpeg's pipes when it was stopped may still be read:
+	// then nothing more, where a running ffmpeg gives a frame every 33 ms.
+	for end := time.Now().Add(10 * time.Second); ; {
+		before := src.Stats()
+		time.Sleep(300 * time.Millisecond)
+		after := src.Stats()
+		if after.Frames == before.Frames && after.AudioFrames == before.AudioFrames {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("ffmpeg still gave frames 10 s after the session ended: %+v, then %+v", before, after)
+		}
 	}
 }
 
