@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,7 +42,9 @@ func TestRecordVideoSession(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := client.Dial(ctx, serve(t, s), &client.Options{Loopback: true, VideoCodec: tc.codec})
+			var received atomic.Int64 // output frames: what the server sent
+			c, err := client.Dial(ctx, serve(t, s), &client.Options{Loopback: true, VideoCodec: tc.codec,
+				OnFrame: func(client.FrameInfo) { received.Add(1) }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,9 +58,17 @@ func TestRecordVideoSession(t *testing.T) {
 			for _, what := range []string{rtcstream.RecordInput, rtcstream.RecordOutput} {
 				path := filepath.Join(dir, c.ID()+"-"+what+tc.ext)
 				v := streamtest.Probe(t, path)["video"]
-				t.Logf("%s: %+v", what, v)
-				if v.Codec != tc.probed || !within2(float64(v.Frames), 90) || !within2(v.Duration, 3.0) {
-					t.Errorf("the %s recording: %+v; want %s, 90 frames and 3.0 s within 2%%", what, v, tc.probed)
+				// The input is every frame sent; the output every frame
+				// the server sent back, which a busy machine makes fewer
+				// (88 of 90 at a load of 4 on 2 cores: stale frames
+				// dropped while the handler was behind).
+				want := 90
+				if what == rtcstream.RecordOutput {
+					want = int(received.Load())
+				}
+				t.Logf("%s: %+v (%d frames sent)", what, v, want)
+				if v.Codec != tc.probed || !within2(float64(v.Frames), float64(want)) || !within2(v.Duration, 3.0) || want < 45 {
+					t.Errorf("the %s recording: %+v; want %s, %d frames and 3.0 s within 2%% (and half the frames at least)", what, v, tc.probed, want)
 				}
 				// The pattern: left half dark (40), right half bright
 				// (200); the handler inverted the output's.
