@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/livekit/protocol/auth"
 	lkp "github.com/livekit/protocol/livekit"
 	protologger "github.com/livekit/protocol/logger"
 	lksdk "github.com/livekit/server-sdk-go/v2"
@@ -108,6 +109,16 @@ func Join(ctx context.Context, url, token string, o *ParticipantOptions) (*Parti
 		p.o.FrameBuffer = 2
 	}
 	p.frames = make(chan client.Frame, p.o.FrameBuffer)
+	// The identity is the token's, known before connecting: the room
+	// hands over the agent's tracks for it (OnTrackSubscribed) from the
+	// moment it connects, which can be before ConnectToRoomWithToken has
+	// returned to say who we are (read then, it raced with its writing,
+	// and a track subscribed first was taken for someone else's).
+	tok, err := auth.ParseAPIToken(token)
+	if err != nil {
+		return nil, fmt.Errorf("livekit: the token: %w", err)
+	}
+	p.id = tok.Identity()
 	setSDKLogger(slog.Default())
 	var receivers sync.WaitGroup
 	cb := lksdk.NewRoomCallback()
@@ -153,8 +164,6 @@ func Join(ctx context.Context, url, token string, o *ParticipantOptions) (*Parti
 		return nil, res.err
 	}
 	p.room = res.r
-	p.id = res.r.LocalParticipant.Identity()
-	var err error
 	if p.o.Audio {
 		err = p.publishMicrophone()
 	}
