@@ -204,15 +204,15 @@ func (s *FFmpegSource) run(outer context.Context, out sinks) (n int, stopped boo
 			return 0, false, err
 		}
 		defer r.Close()
+		defer w.Close()                // when Start fails; otherwise closed below
 		cmd.ExtraFiles = []*os.File{w} // fd 3
 		audioIn = r
-		defer w.Close() // also when Start fails
 	}
 	if err := cmd.Start(); err != nil {
 		return 0, false, err
 	}
-	for _, f := range cmd.ExtraFiles {
-		_ = f.Close() // ffmpeg's now: its exit ends the reader's pipe
+	if len(cmd.ExtraFiles) > 0 {
+		_ = cmd.ExtraFiles[0].Close() // ffmpeg's now: its exit ends the reader's pipe
 	}
 	s.mu.Lock()
 	s.stats.Starts++
@@ -308,24 +308,16 @@ func (s *FFmpegSource) readAudio(r io.Reader, yield func(media.AudioFrame) bool)
 		s.mu.Lock()
 		s.stats.AudioFrames++
 		s.mu.Unlock()
-		fr := media.AudioFrame{Samples: pcm, SampleRate: ffmpegAudioRate, Channels: 1, Timestamp: at}
-		at += 20 * time.Millisecond
-		if held != nil || at < ffmpegAudioCushion {
-			held = append(held, fr)
-			if at < ffmpegAudioCushion {
-				continue
-			}
-			for _, fr := range held {
-				if !yield(fr) {
-					return n, true
-				}
-			}
-			held = nil
+		held = append(held, media.AudioFrame{Samples: pcm, SampleRate: ffmpegAudioRate, Channels: 1, Timestamp: at})
+		if at += 20 * time.Millisecond; at < ffmpegAudioCushion {
 			continue
 		}
-		if !yield(fr) {
-			return n, true
+		for _, fr := range held {
+			if !yield(fr) {
+				return n, true
+			}
 		}
+		held = held[:0]
 	}
 }
 
